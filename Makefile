@@ -1,0 +1,79 @@
+# Leerwijzer: `make run` starts everything, `make test` tests everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SPACY_MODEL := models/spacy-nl/meta.json
+RASA := $(PY) -m rasa
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+# Rasa 3.6 supports Python 3.8-3.10; we use 3.10. Look on PATH, then in pyenv and the usual places.
+PYTHON310_CANDIDATES := python3.10 $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) \
+	/usr/local/bin/python3.10 /usr/bin/python3.10
+find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c \
+	'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 && echo $(p))))
+
+.PHONY: help install spacy-model train run shell test lint format validate test-conversations \
+	test-unit clean
+
+help:
+	@echo "make run     install, build, train when needed and start the whole stack"
+	@echo "make test    install when needed and run lint, data validation, conversation tests, pytest"
+	@echo "make shell   talk to the assistant in this terminal"
+	@echo "make train   train the Rasa model when its inputs changed"
+	@echo "make format  format the Python code with ruff"
+
+$(STAMP): pyproject.toml constraints.txt
+	@py="$(call find_python310)"; \
+	if [ -z "$$py" ]; then \
+		echo "Leerwijzer needs Python 3.10 (Rasa Open Source 3.6 supports Python 3.8-3.10)."; \
+		echo "Install python3.10 (for example with pyenv: 'pyenv install 3.10') and run make again."; \
+		exit 1; \
+	fi; \
+	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$py"; "$$py" -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade "pip>=24" setuptools wheel
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+$(SPACY_MODEL): $(STAMP) bot/spacy_pipeline.py
+	$(PY) -m bot.spacy_pipeline --force
+
+spacy-model: $(SPACY_MODEL)
+
+train: $(SPACY_MODEL)
+	$(PY) -m bot.training
+
+run: $(SPACY_MODEL)
+	$(PY) -m bot.launcher
+
+shell: $(SPACY_MODEL)
+	$(PY) -m bot.shell
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+validate: $(STAMP)
+	$(PY) -m bot.validate
+
+test-conversations: $(SPACY_MODEL)
+	$(PY) -m bot.training
+	$(RASA) test core --stories tests/conversations --model "$$($(PY) -m bot.training --print-path)" \
+		--fail-on-prediction-errors --out var/test-results/core
+
+test-unit: $(STAMP)
+	$(PY) -m pytest
+
+# pytest runs last so that the run ends with its summary line.
+test: lint validate test-conversations test-unit
+
+clean:
+	rm -rf var/log var/test-results .pytest_cache .ruff_cache

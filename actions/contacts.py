@@ -1,0 +1,40 @@
+"""Who a citizen can call when a service cannot answer. Operators edit contacts.yml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+CONTACTS_FILE = Path(__file__).with_name("contacts.yml")
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: str
+    name: str
+    phone: str
+    website: str
+    helps_with: str
+
+
+@lru_cache(maxsize=1)
+def _contacts() -> dict[str, Contact]:
+    raw = yaml.safe_load(CONTACTS_FILE.read_text(encoding="utf-8"))
+    return {
+        item["id"]: Contact(
+            id=item["id"],
+            name=item["name"],
+            phone=item["phone"],
+            website=item["website"],
+            helps_with=item["helps_with"],
+        )
+        for item in raw["contacts"]
+    }
+
+
+def fallback_contact() -> Contact:
+    """The contact named when the catalog or budget service cannot answer."""
+    return _contacts()["fallback"]

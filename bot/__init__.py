@@ -1,0 +1,1 @@
+"""Rasa-side code: settings, process launcher, training, channel connectors and NLU components."""

@@ -1,0 +1,1 @@
+"""Custom Rasa graph components. Files here are part of the model fingerprint."""

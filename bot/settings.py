@@ -1,0 +1,125 @@
+"""Runtime settings, read once from the environment and `.env` (python-dotenv).
+
+Every port, URL, path and token is defined here with its default; `.env.example`
+documents the same names. Other modules import `settings()` instead of reading
+os.environ themselves, so that a value has exactly one source.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_FILE = PROJECT_ROOT / ".env"
+ENV_EXAMPLE_FILE = PROJECT_ROOT / ".env.example"
+TOKEN_PLACEHOLDER = "generate-on-first-run"  # noqa: S105 - a marker, not a secret
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_number(name: str, default: int | float) -> int | float:
+    """A number setting of the same type as its default; a bad value names the setting."""
+    raw = _env(name, str(default))
+    kind = type(default)
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        what = "a whole number" if kind is int else "a number"
+        raise SystemExit(f"Setting {name} must be {what}, got {raw!r}.") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str
+    rasa_port: int
+    action_port: int
+    catalog_port: int
+    budget_port: int
+    web_port: int
+    rasa_auth_token: str
+    catalog_url: str
+    budget_url: str
+    service_timeout_seconds: float
+    tracker_db: Path
+    var_dir: Path
+    models_dir: Path
+    spacy_model_dir: Path
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.host}:{self.action_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.host}:{self.web_port}"
+
+
+def load_env_file(path: Path = ENV_FILE) -> None:
+    """Put values from `.env` into os.environ without overriding what is already set."""
+    if not path.exists():
+        return
+    for key, value in dotenv_values(path).items():
+        if value is not None and key not in os.environ:
+            os.environ[key] = value
+
+
+def ensure_env_file() -> Path:
+    """Create `.env` from `.env.example` on first run, with a fresh random API token."""
+    if not ENV_FILE.exists() and ENV_EXAMPLE_FILE.exists():
+        text = ENV_EXAMPLE_FILE.read_text(encoding="utf-8")
+        text = text.replace(TOKEN_PLACEHOLDER, secrets.token_urlsafe(32))
+        ENV_FILE.write_text(text, encoding="utf-8")
+        ENV_FILE.chmod(0o600)
+    return ENV_FILE
+
+
+def _project_path(raw: str) -> Path:
+    path = Path(raw)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    load_env_file()
+    host = _env("LEERWIJZER_HOST", "127.0.0.1")
+    catalog_port = _env_number("CATALOG_PORT", 8001)
+    budget_port = _env_number("BUDGET_PORT", 8002)
+    web_port = _env_number("WEB_PORT", 8000)
+    var_dir = _project_path(_env("VAR_DIR", "var"))
+    models_dir = _project_path(_env("MODELS_DIR", "models"))
+    token = _env("RASA_AUTH_TOKEN", "")
+    if token in ("", TOKEN_PLACEHOLDER):
+        # Never run the HTTP API without a token; a per-process one keeps it closed.
+        token = secrets.token_urlsafe(32)
+    origins = _env("CORS_ORIGINS", f"http://localhost:{web_port},http://127.0.0.1:{web_port}")
+    return Settings(
+        host=host,
+        rasa_port=_env_number("RASA_PORT", 5005),
+        action_port=_env_number("ACTION_PORT", 5055),
+        catalog_port=catalog_port,
+        budget_port=budget_port,
+        web_port=web_port,
+        rasa_auth_token=token,
+        catalog_url=_env("CATALOG_URL", f"http://{host}:{catalog_port}/v5").rstrip("/"),
+        budget_url=_env("BUDGET_URL", f"http://{host}:{budget_port}").rstrip("/"),
+        service_timeout_seconds=_env_number("SERVICE_TIMEOUT_SECONDS", 2.0),
+        tracker_db=_project_path(_env("TRACKER_DB", str(var_dir / "tracker.db"))),
+        var_dir=var_dir,
+        models_dir=models_dir,
+        spacy_model_dir=_project_path(_env("SPACY_MODEL_DIR", str(models_dir / "spacy-nl"))),
+        cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+    )

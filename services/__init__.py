@@ -1,0 +1,1 @@
+"""Standalone HTTP services. They know nothing of Rasa and would serve any client."""

@@ -1,0 +1,37 @@
+"""Shared fixtures. Tests never depend on the developer's .env or running stack."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bot.settings import settings
+
+# Settings read by bot/settings.py; tests start from a clean slate of these.
+SETTING_NAMES = (
+    "LEERWIJZER_HOST RASA_PORT ACTION_PORT CATALOG_PORT BUDGET_PORT WEB_PORT RASA_AUTH_TOKEN "
+    "CORS_ORIGINS CATALOG_URL BUDGET_URL SERVICE_TIMEOUT_SECONDS VAR_DIR TRACKER_DB"
+).split()
+
+
+@pytest.fixture
+def clean_settings(monkeypatch, tmp_path):
+    """Settings from defaults only: no .env file, no inherited environment values."""
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("bot.settings.ENV_FILE", tmp_path / "absent.env")
+    settings.cache_clear()
+    yield monkeypatch
+    settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings_cache():
+    settings.cache_clear()
+    yield
+    settings.cache_clear()
+
+
+def pytest_configure(config):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

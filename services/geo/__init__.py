@@ -2,8 +2,8 @@
 
 The single source of truth for "which gemeente is this?" in Leerwijzer. Data lives next to this
 module in municipalities.csv and regions.yaml (see README.md for sources and yearly updates) and
-is read once, on first use. Standard library only, so any service or the action server can
-import it without new dependencies.
+is read once, on first use. It needs only the standard library and PyYAML, which every
+component already has.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import yaml_subset
+import yaml
 
 __all__ = [
     "Municipality",
@@ -196,7 +196,7 @@ def _name_index() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _regions_document() -> dict[str, object]:
-    document = yaml_subset.parse(REGIONS_YAML.read_text(encoding="utf-8"))
+    document = yaml.safe_load(REGIONS_YAML.read_text(encoding="utf-8"))
     known = _by_code()
     for region_id, region in _mapping(document.get("regions"), "regions").items():
         region = _mapping(region, f"regions.{region_id}")

@@ -6,9 +6,9 @@ import csv
 import re
 
 import pytest
+import yaml
 
 from services import geo
-from services.geo import yaml_subset
 
 # Generous box around the European Netherlands (Vaals in the south-east, Schiermonnikoog in
 # the north, Cadzand in the south-west, Losser in the east).
@@ -326,57 +326,6 @@ def test_region_entries_carry_sources_and_check_date() -> None:
     assert set(geo.region_ids()) == set(document["regions"])
 
 
-def test_region_file_reads_the_same_with_pyyaml() -> None:
-    yaml = pytest.importorskip("yaml")
-    text = geo.REGIONS_YAML.read_text(encoding="utf-8")
-    assert yaml_subset.parse(text) == yaml.safe_load(text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "a: 2026-11-27\n",
-        "a: yes\n",
-        "a: 12\n",
-        "a: &anchor x\n",
-        "a:\n  - b: c\n",
-        "a: [x, [y]]\n",
-        "a: b\n  c: d\n",
-        "a: b\na: c\n",
-        "- a\n",
-        'a: "unterminated\n',
-    ],
-)
-def test_yaml_subset_rejects_what_it_cannot_read_faithfully(text: str) -> None:
-    with pytest.raises(yaml_subset.YamlSubsetError):
-        yaml_subset.parse(text)
-
-
-def test_yaml_subset_reads_its_subset() -> None:
-    text = (
-        "# comment\n"
-        "top:\n"
-        "  name: 'it''s'  # trailing comment\n"
-        '  quoted: "a # not a comment"\n'
-        "  url: https://example.org/a?b=c\n"
-        "  items:\n"
-        "    - GM0758\n"
-        "    - GM0777  # Etten-Leur\n"
-        "  flow: [GM0758, GM0777]\n"
-        "  empty: []\n"
-    )
-    assert yaml_subset.parse(text) == {
-        "top": {
-            "name": "it's",
-            "quoted": "a # not a comment",
-            "url": "https://example.org/a?b=c",
-            "items": ["GM0758", "GM0777"],
-            "flow": ["GM0758", "GM0777"],
-            "empty": [],
-        }
-    }
-
-
 def test_data_files_are_found_from_any_working_directory(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     for cached in (
@@ -394,4 +343,4 @@ def test_data_files_are_found_from_any_working_directory(tmp_path, monkeypatch) 
 
 
 def _regions_file() -> dict:
-    return yaml_subset.parse(geo.REGIONS_YAML.read_text(encoding="utf-8"))
+    return yaml.safe_load(geo.REGIONS_YAML.read_text(encoding="utf-8"))

@@ -11,11 +11,14 @@ import argparse
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import spacy
 import yaml
 
 from bot.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 PIPELINE_NAME = "leerwijzer_nl"
 PIPELINE_VERSION = "1.0.0"
@@ -32,7 +35,9 @@ def configured_model_dir(root: Path = PROJECT_ROOT) -> Path:
     raise SystemExit(f"{config_file} has no SpacyNLP component with a model path.")
 
 
-def build_pipeline() -> spacy.language.Language:
+def build_pipeline() -> Language:
+    import spacy  # deferred: importing spaCy pulls in TensorFlow, seconds the launcher can skip
+
     nlp = spacy.blank("nl")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     # Loads the Dutch lookup table from spacy-lookups-data; fails loudly when it is missing.

@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.budget.eligibility import eligibility_for
@@ -121,6 +123,7 @@ def create_app(schemes_dir: Path = SCHEMES_DIR, today: Callable[[], date] = toda
     )
     service.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     service.add_exception_handler(RequestValidationError, _validation_problem)
+    service.add_exception_handler(StarletteHTTPException, _http_problem)
     by_id = {scheme.id: scheme for scheme in schemes}
 
     def evaluation_day(raw: str | None) -> date:
@@ -227,6 +230,15 @@ async def _validation_problem(request: Request, error: RequestValidationError) -
             message = 'send a JSON object such as {"age": 61}'
         details.append(_problem(loc, message, kind))
     return JSONResponse(status_code=422, content=jsonable_encoder({"detail": details}))
+
+
+async def _http_problem(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    # FastAPI answers 400 when the body cannot be parsed at all (e.g. JSON nested 5,000 deep);
+    # the contract says bad input is a 422 naming the field, and here that field is the body.
+    if error.status_code == 400:
+        detail = _problem(["body"], "could not be read as JSON", "value_error.body")
+        return JSONResponse(status_code=422, content={"detail": [detail]})
+    return await http_exception_handler(request, error)
 
 
 class BodyLimit:

@@ -1,0 +1,231 @@
+"""The HTTP contract of the budget service, through FastAPI's TestClient."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.budget.app import MAX_BODY_BYTES, create_app
+
+RESULT_KEYS = {
+    "scheme_id",
+    "name",
+    "status",
+    "reasons",
+    "next_step",
+    "amount",
+    "apply_url",
+    "source_urls",
+    "checked_on",
+}
+ORDER = ["eligible", "maybe", "closed", "not_eligible"]
+FULL = {
+    "age": 61,
+    "municipality": "Etten-Leur",
+    "situation": "employed",
+    "integration_obligation": False,
+    "goal": "vocational",
+}
+
+
+def test_health_lists_no_stale_schemes_today(client, scheme_ids):
+    body = client.get("/health").json()
+    assert body == {"status": "ok", "schemes": len(scheme_ids), "stale_schemes": []}
+
+
+def test_health_shows_stale_schemes_and_startup_warns(caplog):
+    thirteen_months_on = date(2027, 12, 28)
+    with caplog.at_level(logging.WARNING, logger="services.budget"):
+        stale_client = TestClient(create_app(today=lambda: thirteen_months_on))
+    body = stale_client.get("/health").json()
+    assert body["status"] == "ok"
+    assert {item["id"] for item in body["stale_schemes"]} >= {"stap-budget", "inburgering"}
+    assert all(item["checked_on"] == "2026-11-27" for item in body["stale_schemes"])
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("stap-budget is stale" in message for message in warnings)
+
+
+def test_schemes_list_has_the_contract_fields(client, scheme_ids):
+    schemes = client.get("/v1/schemes").json()["schemes"]
+    assert {s["id"] for s in schemes} == scheme_ids
+    for scheme in schemes:
+        assert set(scheme) == {"id", "name", "summary", "status", "source_urls", "checked_on"}
+        assert scheme["status"] in ("open", "closed")
+        assert scheme["source_urls"] and all(
+            u.startswith("https://") for u in scheme["source_urls"]
+        )
+        date.fromisoformat(scheme["checked_on"])
+    status = {s["id"]: s["status"] for s in schemes}
+    assert status["stap-budget"] == "closed"
+    assert status["levenlanglerenkrediet"] == "open"
+
+
+def test_schemes_list_on_a_past_date(client):
+    schemes = client.get("/v1/schemes", params={"date": "2023-06-01"}).json()["schemes"]
+    assert {s["id"]: s["status"] for s in schemes}["stap-budget"] == "open"
+
+
+def test_scheme_detail_and_unknown_scheme(client):
+    detail = client.get("/v1/schemes/levenlanglerenkrediet").json()
+    assert detail["provider"].startswith("DUO")
+    assert detail["valid_from"] == "2017-08-01" and detail["valid_until"] is None
+    assert detail["stale"] is False
+    assert client.get("/v1/schemes/bestaat-niet").status_code == 404
+
+
+def test_one_result_per_scheme_in_contract_shape_and_order(client, scheme_ids):
+    results = client.post("/v1/eligibility", json=FULL).json()["results"]
+    assert [r["scheme_id"] for r in results].count("stap-budget") == 1
+    assert {r["scheme_id"] for r in results} == scheme_ids and len(results) == len(scheme_ids)
+    for result in results:
+        assert set(result) == RESULT_KEYS
+        assert result["status"] in ORDER
+        assert result["reasons"] and all(isinstance(r, str) and r for r in result["reasons"])
+        assert result["next_step"]
+    ranks = [ORDER.index(r["status"]) for r in results]
+    assert ranks == sorted(ranks)
+
+
+def test_stap_budget_is_closed_with_alternatives_named(client):
+    for profile in ({}, FULL, {"age": 17}, {"age": 30, "situation": "job_seeker"}):
+        results = client.post("/v1/eligibility", json=profile).json()["results"]
+        stap = next(r for r in results if r["scheme_id"] == "stap-budget")
+        assert stap["status"] == "closed"
+        assert "1 januari 2024" in " ".join(stap["reasons"])
+        assert "Levenlanglerenkrediet" in stap["next_step"]
+
+
+def test_missing_answer_is_named_in_the_reason(client):
+    results = client.post("/v1/eligibility", json={"age": 30, "goal": "vocational"}).json()
+    uwv = next(r for r in results["results"] if r["scheme_id"] == "uwv-scholing")
+    assert uwv["status"] == "maybe"
+    assert uwv["reasons"] == ["Wij weten niet of u werkt, werk zoekt of iets anders doet."]
+    assert uwv["next_step"] == "Vertel ons ook uw situatie."
+
+
+def test_unrecognised_municipality_is_said_so(client):
+    profile = {**FULL, "municipality": "Atlantis"}
+    results = client.post("/v1/eligibility", json=profile).json()["results"]
+    brabant = next(r for r in results if r["scheme_id"] == "brabant-leert-jtf")
+    assert brabant["status"] == "maybe"
+    assert brabant["reasons"] == ["Wij herkennen de gemeente die u noemde niet."]
+
+
+def test_no_body_is_an_empty_profile(client):
+    response = client.post("/v1/eligibility")
+    assert response.status_code == 200
+    assert {r["status"] for r in response.json()["results"]} == {"maybe", "closed"}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"age": -3}, "age"),
+        ({"age": 300}, "age"),
+        ({"age": "zestig"}, "age"),
+        ({"age": "6O"}, "age"),
+        ({"age": 60.5}, "age"),
+        ({"age": True}, "age"),
+        ({"age": [60]}, "age"),
+        ({"situation": "boss"}, "situation"),
+        ({"situation": "Employed"}, "situation"),
+        ({"goal": "yoga"}, "goal"),
+        ({"goal": 3}, "goal"),
+        ({"integration_obligation": "misschien"}, "integration_obligation"),
+        ({"integration_obligation": 1}, "integration_obligation"),
+        ({"municipality": 777}, "municipality"),
+        ({"municipality": "x" * 101}, "municipality"),
+    ],
+)
+def test_bad_input_is_422_naming_the_field(client, body, field):
+    response = client.post("/v1/eligibility", json=body)
+    assert response.status_code == 422
+    details = response.json()["detail"]
+    assert [d["field"] for d in details] == [field]
+    assert details[0]["loc"] == ["body", field]
+    assert details[0]["msg"].startswith(f"{field}: ")
+
+
+def test_several_bad_fields_are_all_named(client):
+    response = client.post("/v1/eligibility", json={"age": 300, "goal": "yoga"})
+    assert response.status_code == 422
+    assert {d["field"] for d in response.json()["detail"]} == {"age", "goal"}
+
+
+def test_a_one_megabyte_field_is_422_naming_it(client):
+    response = client.post("/v1/eligibility", json={"age": 40, "municipality": "a" * 1_000_000})
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert detail["field"] == "municipality"
+    assert detail["msg"].startswith("municipality: request body is")
+
+
+def test_a_one_megabyte_body_that_is_not_an_object_is_422_naming_the_body(client):
+    response = client.post(
+        "/v1/eligibility",
+        content=b"[" + b"1," * 500_000 + b"1]",
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "body"
+
+
+def test_a_body_just_over_the_limit_is_refused_and_one_under_it_is_not(client):
+    padding = "x" * (MAX_BODY_BYTES - 40)
+    under = client.post("/v1/eligibility", json={"age": 40, "note": padding})
+    assert under.status_code == 200
+    over = client.post("/v1/eligibility", json={"age": 40, "note": padding + "x" * 100})
+    assert over.status_code == 422
+    assert over.json()["detail"][0]["field"] == "note"
+
+
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        (b"{", "body"),
+        (b"[1, 2]", "body"),
+        (b'"Breda"', "body"),
+        (b"null", "body"),
+        (b"[" * 100_000, "body"),
+        (b"[" * 10_000, "body"),
+        (b'{"a":' + b"[" * 5_000 + b"]" * 5_000 + b"}", "body"),
+        (b"\xff\xfe", "body"),
+    ],
+)
+def test_bodies_that_are_not_a_json_object_are_422(client, content, field):
+    response = client.post(
+        "/v1/eligibility", content=content, headers={"content-type": "application/json"}
+    )
+    assert response.status_code in (200, 422)
+    if content == b"null":  # JSON null is "no profile", like an empty body
+        assert response.status_code == 200
+        return
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == field
+
+
+@pytest.mark.parametrize(
+    "raw", ["2026-13-01", "27-11-2026", "1700000000", "1999-12-31", "gisteren"]
+)
+def test_bad_date_is_422_naming_date(client, raw):
+    response = client.post("/v1/eligibility", params={"date": raw}, json={})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "date"
+
+
+def test_requests_leave_no_personal_data_in_the_logs(caplog):
+    quiet = TestClient(create_app(today=lambda: date(2026, 11, 27)))
+    with caplog.at_level(logging.DEBUG):
+        quiet.post("/v1/eligibility", json={**FULL, "municipality": "Zundert", "age": 47})
+        quiet.post("/v1/eligibility", json={"age": 47, "municipality": "Privéstraat 12"})
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "Zundert" not in logged and "47" not in logged and "Privéstraat" not in logged
+
+
+def test_the_service_keeps_no_state_between_requests(client):
+    first = client.post("/v1/eligibility", json=FULL).json()
+    client.post("/v1/eligibility", json={"age": 17, "goal": "basic_skills"})
+    assert client.post("/v1/eligibility", json=FULL).json() == first

@@ -193,6 +193,8 @@ def test_a_body_just_over_the_limit_is_refused_and_one_under_it_is_not(client):
         (b"[" * 10_000, "body"),
         (b'{"a":' + b"[" * 5_000 + b"]" * 5_000 + b"}", "body"),
         (b"\xff\xfe", "body"),
+        (b'{"age": 1e999}', "age"),
+        (b'{"age": NaN}', "age"),
     ],
 )
 def test_bodies_that_are_not_a_json_object_are_422(client, content, field):

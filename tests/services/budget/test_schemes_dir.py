@@ -186,8 +186,8 @@ def test_structural_mistakes(tmp_path):
     break_file(
         directory,
         "uwv-scholing.yaml",
-        "  - status: not_eligible\n    reasons:\n      - Deze regeling is voor mensen die werk",
-        "  - when: {age: {gte: 18}}\n    status: not_eligible\n    reasons:\n      - Deze regeling is voor mensen die werk",
+        "  - status: not_eligible\n    reasons:\n      - Deze regeling",
+        "  - when: {age: {gte: 18}}\n    status: not_eligible\n    reasons:\n      - Deze regeling",
     )
     break_file(directory, "stap-budget.yaml", "when_closed:", "when_closed_:")
     with pytest.raises(SchemeError) as raised:

@@ -1,68 +1,64 @@
-"""Walking-skeleton catalog service: health and a course search on a tiny example catalog.
+"""The course-catalog service: the region's course offer as Open Education API v5.
 
-The catalog issue replaces the in-memory list with a real store, the full OOAPI v5
-read side and forgiving search; the response shape of `/v5/courses` stays the same.
+Started by the launcher as ``uvicorn services.catalog.app:app``. On start it opens the store
+named by ``CATALOG_DATABASE_URL`` (default: SQLite in var/) and loads the example catalog when
+the store has none (see seed/).
 """
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from pathlib import Path
-from typing import Annotated
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Query
+from fastapi import FastAPI
 
-SEED_FILE = Path(__file__).with_name("seed_skeleton.json")
-PAGE_SIZES = (10, 20, 50, 100, 250)
+from services.catalog.config import CatalogConfig
+from services.catalog.problems import install_problem_handlers
+from services.catalog.routers import courses, offerings, organizations, service
+from services.catalog.seed import ensure_example_catalog
+from services.catalog.store import SqlStore, open_store
 
-app = FastAPI(
-    title="Leerwijzer catalog",
-    version="0.1.0",
-    description="Courses for adults in West-Brabant, served as Open Education API v5.",
-)
+log = logging.getLogger("services.catalog")
 
+DESCRIPTION = """
+Courses for adults in West-Brabant, served as [Open Education API v5](https://openonderwijsapi.nl).
 
-@lru_cache(maxsize=1)
-def _courses() -> list[dict]:
-    return json.loads(SEED_FILE.read_text(encoding="utf-8"))["courses"]
-
-
-def _matches(course: dict, words: list[str], topic: str | None, municipality: str | None) -> bool:
-    text = " ".join([course["name"][0]["value"], course["description"][0]["value"]]).lower()
-    if any(word not in text for word in words):
-        return False
-    if topic and topic not in course["ext"]["topics"]:
-        return False
-    if municipality:
-        place = course["ext"]["nextOffering"]["municipality"].lower()
-        return place in (municipality.lower(), "online")
-    return True
+Leerwijzer's additions live in `ext` objects and in extra query parameters on `/v5/courses`
+(`topic`, `audience`, `municipality`, `maxDistanceKm`, `maxCost`, `timeOfDay`, `startsBefore`,
+`supportLanguage`, `accessibility`) and `/v5/organizations` (`municipality`, `helpsWith`).
+See docs/catalog.md. Course details in the example catalog are invented (`ext.exampleData`).
+"""
 
 
-@app.get("/health")
-def health() -> dict:
-    return {"status": "ok", "courses": len(_courses())}
+def create_app(store: SqlStore | None = None, config: CatalogConfig | None = None) -> FastAPI:
+    """The app; tests pass their own store, the launcher uses the environment's."""
+    settings = config or CatalogConfig.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = store is None
+        app.state.store = store or open_store(settings.database_url)
+        if settings.seed_on_start:
+            ensure_example_catalog(app.state.store)
+        app.state.store.term_index()  # warm the search vocabulary before the first request
+        try:
+            yield
+        finally:
+            if opened:
+                app.state.store.close()
+
+    app = FastAPI(
+        title="Leerwijzer catalog",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.config = settings
+    install_problem_handlers(app)
+    for router in (service.router, courses.router, offerings.router, organizations.router):
+        app.include_router(router)
+    return app
 
 
-@app.get("/v5/courses")
-def list_courses(
-    q: Annotated[str | None, Query(max_length=10_000)] = None,
-    topic: Annotated[str | None, Query(max_length=100)] = None,
-    municipality: Annotated[str | None, Query(max_length=100)] = None,
-    pageSize: Annotated[int, Query()] = 10,  # noqa: N803 - OOAPI parameter name
-    pageNumber: Annotated[int, Query(ge=1)] = 1,  # noqa: N803
-) -> dict:
-    size = pageSize if pageSize in PAGE_SIZES else 10
-    words = [w for w in (q or "").lower().split() if len(w) > 2]
-    found = [c for c in _courses() if _matches(c, words, topic, municipality)]
-    start = (pageNumber - 1) * size
-    total_pages = max(1, -(-len(found) // size))
-    return {
-        "pageSize": size,
-        "pageNumber": pageNumber,
-        "hasPreviousPage": pageNumber > 1,
-        "hasNextPage": pageNumber < total_pages,
-        "totalPages": total_pages,
-        "items": found[start : start + size],
-    }
+app = create_app()

@@ -1,0 +1,695 @@
+"""The SQL shared by the SQLite and PostgreSQL stores.
+
+SQL is written once with ``:name`` parameters; a dialect fills in the parts that differ (the
+full-text index, picking each course's best offering, bulk writes) through the hooks at the end.
+Each course is found through a full-text index over pre-tokenised text (text.py), so both stores
+rank the same way.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from services.catalog import text
+from services.catalog.domain import (
+    CatalogBatch,
+    Course,
+    Offering,
+    Organization,
+    course_from_json,
+    offering_from_json,
+    organization_from_json,
+    record_id,
+    to_json,
+)
+from services.catalog.search import SearchGroup, TermIndex
+from services.catalog.store.queries import (
+    CourseHit,
+    CourseQuery,
+    OfferingFilter,
+    OfferingQuery,
+    OrganizationHit,
+    OrganizationQuery,
+    Page,
+)
+
+_CHUNK = 500
+# How often a long-running server looks whether another process (an import) changed the data.
+GENERATION_CHECK_SECONDS = 2.0
+_COURSE_ORDER = {
+    "name": "c.name_key ASC, c.rid ASC",
+    "-name": "c.name_key DESC, c.rid DESC",
+    "courseId": "c.id ASC",
+    "-courseId": "c.id DESC",
+}
+_OFFERING_ORDER = {
+    "startDate": "o.start_day ASC",
+    "-startDate": "o.start_day DESC",
+    "endDate": "o.end_day ASC",
+    "-endDate": "o.end_day DESC",
+    "name": "o.name_key ASC",
+    "-name": "o.name_key DESC",
+    "offeringId": "o.id ASC",
+    "-offeringId": "o.id DESC",
+}
+
+
+class StoreError(RuntimeError):
+    """The store cannot be reached or used; the message says what to check."""
+
+
+class SqlStore(abc.ABC):
+    """A catalog store on a SQL database. Subclasses supply the dialect hooks below."""
+
+    kind = "sql"
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._terms: TermIndex | None = None
+        self._terms_generation = -1
+        self._checked_at = 0.0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def initialize(self) -> None:
+        with self.transaction() as cur:
+            for statement in self._schema():
+                cur.execute(statement)
+            cur.execute(
+                self._sql(
+                    "INSERT INTO meta (key, value) VALUES ('generation', '0') ON CONFLICT (key) "
+                    "DO NOTHING"
+                )
+            )
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    @contextmanager
+    @abc.abstractmethod
+    def transaction(self) -> Iterator[Any]:
+        """A cursor in one transaction: committed on success, rolled back on any error."""
+
+    # -- metadata ----------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        with self.transaction() as cur:
+            result = {}
+            for table in ("organizations", "courses", "offerings"):
+                cur.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - fixed table names
+                result[table] = int(cur.fetchone()[0])
+            return result
+
+    def get_meta(self, key: str) -> str | None:
+        with self.transaction() as cur:
+            cur.execute(self._sql("SELECT value FROM meta WHERE key = :key"), {"key": key})
+            row = cur.fetchone()
+            return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as cur:
+            self._put_meta(cur, key, value)
+
+    def _put_meta(self, cur: Any, key: str, value: str) -> None:
+        cur.execute(
+            self._sql(
+                "INSERT INTO meta (key, value) VALUES (:key, :value) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            ),
+            {"key": key, "value": value},
+        )
+
+    def generation(self) -> int:
+        return int(self.get_meta("generation") or 0)
+
+    def term_index(self) -> TermIndex:
+        """The indexed words, reloaded when any process has written since the last load."""
+        with self._lock:
+            now = time.monotonic()
+            if self._terms is None or now - self._checked_at > GENERATION_CHECK_SECONDS:
+                self._checked_at = now
+                generation = self.generation()
+                if self._terms is None or generation != self._terms_generation:
+                    with self.transaction() as cur:
+                        self._terms = TermIndex(self._load_terms(cur))
+                    self._terms_generation = generation
+            return self._terms
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def upsert(self, batch: CatalogBatch) -> None:
+        """Write a batch in one transaction, matching records on their primary code.
+
+        A course in the batch gets exactly the batch's offerings: offerings the feed no longer
+        lists are removed. Stored ids are kept, so links to a course stay valid.
+        """
+        with self.transaction() as cur:
+            batch = self._resolve_ids(cur, batch)
+            self._write_organizations(cur, batch.organizations)
+            rids = self._write_courses(cur, batch.courses)
+            self._write_offerings(cur, batch.offerings, rids)
+            self._after_write(cur)
+            cur.execute(self._sql("SELECT value FROM meta WHERE key = 'generation'"))
+            generation = int(cur.fetchone()[0]) + 1
+            self._put_meta(cur, "generation", str(generation))
+        with self._lock:
+            self._terms = None
+
+    def _resolve_ids(self, cur: Any, batch: CatalogBatch) -> CatalogBatch:
+        org_ids = self._existing_ids(cur, "organizations", batch.organizations)
+        course_ids = self._existing_ids(cur, "courses", batch.courses)
+        offering_ids = self._existing_ids(cur, "offerings", batch.offerings)
+        org_map = {
+            o.organization_id: org_ids.get(o.primary_code, o.organization_id)
+            for o in batch.organizations
+        }
+        course_map = {
+            c.course_id: course_ids.get(c.primary_code, c.course_id) for c in batch.courses
+        }
+        organizations = [
+            replace(
+                o,
+                organization_id=org_map[o.organization_id],
+                parent_id=org_map.get(o.parent_id, o.parent_id) if o.parent_id else None,
+            )
+            for o in batch.organizations
+        ]
+        courses = [
+            replace(
+                c,
+                course_id=course_map[c.course_id],
+                organization_id=org_map.get(c.organization_id, c.organization_id),
+            )
+            for c in batch.courses
+        ]
+        offerings = [
+            replace(
+                o,
+                offering_id=offering_ids.get(o.primary_code, o.offering_id),
+                course_id=course_map.get(o.course_id, o.course_id),
+                organization_id=org_map.get(o.organization_id, o.organization_id),
+            )
+            for o in batch.offerings
+        ]
+        return CatalogBatch(organizations, courses, offerings)
+
+    def _existing_ids(self, cur: Any, table: str, records: Sequence[Any]) -> dict[str, str]:
+        """primary code -> stored id; an id taken by another code gets a fresh derived id."""
+        rows = self._select_in(
+            cur,
+            f"SELECT primary_code, id FROM {table} WHERE primary_code IN ({{marks}})",  # noqa: S608
+            [r.primary_code for r in records],
+        )
+        found: dict[str, str] = {row[0]: row[1] for row in rows}
+        id_attr = {"organizations": "organization_id", "courses": "course_id"}.get(
+            table, "offering_id"
+        )
+        wanted = [getattr(r, id_attr) for r in records if r.primary_code not in found]
+        taken = self._taken_ids(cur, table, wanted)
+        kind = id_attr.removesuffix("_id")
+        for record in records:
+            if record.primary_code not in found and getattr(record, id_attr) in taken:
+                found[record.primary_code] = record_id(kind, record.primary_code)
+        return found
+
+    def _taken_ids(self, cur: Any, table: str, ids: list[str]) -> set[str]:
+        sql = f"SELECT id FROM {table} WHERE id IN ({{marks}})"  # noqa: S608
+        taken = {row[0] for row in self._select_in(cur, sql, ids)}
+        return taken
+
+    def _select_in(self, cur: Any, sql: str, values: Sequence[Any]) -> list[tuple]:
+        """Rows of ``sql`` (with one ``{marks}`` placeholder list) for values, in chunks.
+
+        Only the placeholders are formatted into the SQL; the values travel as parameters.
+        """
+        rows: list[tuple] = []
+        values = list(values)
+        for start in range(0, len(values), _CHUNK):
+            chunk = values[start : start + _CHUNK]
+            params = {f"v{i}": value for i, value in enumerate(chunk)}
+            marks = ", ".join(f":v{i}" for i in range(len(chunk)))
+            cur.execute(self._sql(sql.format(marks=marks)), params)
+            rows.extend(cur.fetchall())
+        return rows
+
+    def _write_organizations(self, cur: Any, organizations: list[Organization]) -> None:
+        rows = [
+            {
+                "id": o.organization_id,
+                "primary_code": o.primary_code,
+                "name_key": text.normalize(o.name),
+                "org_type": o.organization_type,
+                "parent_id": o.parent_id,
+                "municipality_code": o.municipality_code,
+                "doc": json.dumps(to_json(o), ensure_ascii=False),
+            }
+            for o in organizations
+        ]
+        self._execute_many(
+            cur,
+            "INSERT INTO organizations (id, primary_code, name_key, org_type, parent_id, "
+            "municipality_code, doc) VALUES (:id, :primary_code, :name_key, :org_type, "
+            ":parent_id, :municipality_code, :doc) ON CONFLICT (primary_code) DO UPDATE SET "
+            "id = excluded.id, name_key = excluded.name_key, org_type = excluded.org_type, "
+            "parent_id = excluded.parent_id, municipality_code = excluded.municipality_code, "
+            "doc = excluded.doc",
+            rows,
+        )
+
+    def _write_courses(self, cur: Any, courses: list[Course]) -> dict[str, int]:
+        """Upsert courses and their index rows; returns course id -> rid."""
+        organization_names = self._organization_names(cur, {c.organization_id for c in courses})
+        rows = []
+        for c in courses:
+            tags = [
+                *(text.tag_token("topic", t) for t in c.topics),
+                *(text.tag_token("audience", a) for a in c.audiences),
+                *(text.tag_token("support", s) for s in c.support_languages),
+            ]
+            rows.append(
+                {
+                    "id": c.course_id,
+                    "primary_code": c.primary_code,
+                    "organization_id": c.organization_id,
+                    "name_key": text.normalize(c.name),
+                    "teaching_language": c.teaching_language,
+                    "level": c.level,
+                    "example_data": 1 if c.example_data else 0,
+                    "doc": json.dumps(to_json(c), ensure_ascii=False),
+                    "name_tokens": text.index_tokens([c.name]),
+                    "tag_tokens": " ".join(tags),
+                    "body_tokens": text.index_tokens(
+                        [c.description, organization_names.get(c.organization_id, "")]
+                    ),
+                }
+            )
+        self._upsert_courses(cur, rows)
+        rids = self._course_rids(cur, {c.course_id for c in courses})
+        self._index_courses(cur, [(rids[row["id"]], row) for row in rows])
+        return rids
+
+    def _organization_names(self, cur: Any, ids: set[str]) -> dict[str, str]:
+        sql = "SELECT id, doc FROM organizations WHERE id IN ({marks})"
+        names = {
+            row[0]: json.loads(row[1])["name"] for row in self._select_in(cur, sql, sorted(ids))
+        }
+        return names
+
+    def _write_offerings(self, cur: Any, offerings: list[Offering], rids: dict[str, int]) -> None:
+        self._execute_many(
+            cur,
+            "DELETE FROM offerings WHERE course_rid = :rid",
+            [{"rid": rid} for rid in rids.values()],
+        )
+        course_rids = dict(rids)
+        missing = {o.course_id for o in offerings} - set(course_rids)
+        course_rids.update(self._course_rids(cur, missing))
+        names = self._course_names(cur, list(course_rids.values()))
+        rows = []
+        for o in offerings:
+            rid = course_rids.get(o.course_id)
+            if rid is None:
+                raise ValueError(f"offering {o.primary_code} refers to an unknown course")
+            rows.append(
+                {
+                    "id": o.offering_id,
+                    "primary_code": o.primary_code,
+                    "course_rid": rid,
+                    "organization_id": o.organization_id,
+                    "start_day": o.start_date.toordinal(),
+                    "end_day": o.end_date.toordinal(),
+                    "municipality_code": o.municipality_code,
+                    "online": 1 if o.mode == "online" else 0,
+                    "mode": o.mode,
+                    "time_of_day": o.time_of_day,
+                    "cost_cents": o.cost_cents,
+                    "wheelchair": 1 if "wheelchair" in o.accessibility else 0,
+                    "hearing_loop": 1 if "hearing-loop" in o.accessibility else 0,
+                    "name_key": names.get(rid, ""),
+                    "doc": json.dumps(to_json(o), ensure_ascii=False),
+                }
+            )
+        self._execute_many(
+            cur,
+            "INSERT INTO offerings (id, primary_code, course_rid, organization_id, start_day, "
+            "end_day, municipality_code, online, mode, time_of_day, cost_cents, wheelchair, "
+            "hearing_loop, name_key, doc) VALUES (:id, :primary_code, :course_rid, "
+            ":organization_id, :start_day, :end_day, :municipality_code, :online, :mode, "
+            ":time_of_day, :cost_cents, :wheelchair, :hearing_loop, :name_key, :doc) "
+            "ON CONFLICT (primary_code) DO UPDATE SET id = excluded.id, "
+            "course_rid = excluded.course_rid, organization_id = excluded.organization_id, "
+            "start_day = excluded.start_day, end_day = excluded.end_day, "
+            "municipality_code = excluded.municipality_code, online = excluded.online, "
+            "mode = excluded.mode, time_of_day = excluded.time_of_day, "
+            "cost_cents = excluded.cost_cents, wheelchair = excluded.wheelchair, "
+            "hearing_loop = excluded.hearing_loop, name_key = excluded.name_key, "
+            "doc = excluded.doc",
+            rows,
+        )
+
+    def _course_rids(self, cur: Any, ids: set[str]) -> dict[str, int]:
+        sql = "SELECT id, rid FROM courses WHERE id IN ({marks})"
+        found = {row[0]: int(row[1]) for row in self._select_in(cur, sql, sorted(ids))}
+        return found
+
+    def _course_names(self, cur: Any, rids: list[int]) -> dict[int, str]:
+        sql = "SELECT rid, name_key FROM courses WHERE rid IN ({marks})"
+        names = {int(row[0]): row[1] for row in self._select_in(cur, sql, rids)}
+        return names
+
+    # -- reading single records --------------------------------------------------------------
+
+    def get_course(self, course_id: str) -> Course | None:
+        doc = self._doc("courses", course_id)
+        return course_from_json(doc) if doc else None
+
+    def get_offering(self, offering_id: str) -> Offering | None:
+        doc = self._doc("offerings", offering_id)
+        return offering_from_json(doc) if doc else None
+
+    def get_organization(self, organization_id: str) -> Organization | None:
+        doc = self._doc("organizations", organization_id)
+        return organization_from_json(doc) if doc else None
+
+    def get_organizations(self, ids: set[str]) -> dict[str, Organization]:
+        found: dict[str, Organization] = {}
+        sql = "SELECT doc FROM organizations WHERE id IN ({marks})"
+        with self.transaction() as cur:
+            for (doc,) in self._select_in(cur, sql, sorted(i for i in ids if i)):
+                organization = organization_from_json(json.loads(doc))
+                found[organization.organization_id] = organization
+        return found
+
+    def children_of(self, organization_id: str) -> list[str]:
+        with self.transaction() as cur:
+            cur.execute(
+                self._sql("SELECT id FROM organizations WHERE parent_id = :id ORDER BY name_key"),
+                {"id": organization_id},
+            )
+            return [row[0] for row in cur.fetchall()]
+
+    def _doc(self, table: str, record_id_: str) -> dict[str, Any] | None:
+        with self.transaction() as cur:
+            cur.execute(self._sql(f"SELECT doc FROM {table} WHERE id = :id"), {"id": record_id_})  # noqa: S608
+            row = cur.fetchone()
+            return json.loads(row[0]) if row else None
+
+    # -- course search -----------------------------------------------------------------------
+
+    def search_courses(self, query: CourseQuery) -> Page[CourseHit]:
+        if query.impossible:
+            return Page([], 0)
+        params: dict[str, Any] = {
+            "limit": query.page.size,
+            "offset": query.page.offset,
+        }
+        ctes: list[str] = []
+        joins: list[str] = []
+        candidates: list[str] = []
+        filters = query.offerings
+        if filters.near is not None:
+            ctes.append(self._near_cte(filters.near, params))
+        if query.groups:
+            ctes.append("scores (rid, score) AS (" + self._scores_sql(query.groups, params) + ")")
+            joins.append("JOIN scores s ON s.rid = c.rid")
+            candidates.append("o.course_rid IN (SELECT rid FROM scores)")
+        if query.tags:
+            ctes.append("tagged (rid) AS (" + self._tags_sql(query.tags, params) + ")")
+            joins.append("JOIN tagged t ON t.rid = c.rid")
+            candidates.append("o.course_rid IN (SELECT rid FROM tagged)")
+        if query.organization_id:
+            candidates.append("o.organization_id = :organization_id")
+        offering_where = self._offering_conditions(filters, params) + candidates
+        distance = "COALESCE(n.dm, 0)" if filters.near is not None else "0"
+        near_join = (
+            "LEFT JOIN near n ON n.code = o.municipality_code" if filters.near is not None else ""
+        )
+        ctes.append(
+            "best (course_rid, offering_rid, dm, start_day) AS ("
+            + self._best_offering_sql(distance, near_join, " AND ".join(offering_where))
+            + ")"
+        )
+        require = query.require_offering or filters.narrows
+        joins.append(("JOIN" if require else "LEFT JOIN") + " best b ON b.course_rid = c.rid")
+        where = ["1 = 1"]
+        for column in ("organization_id", "primary_code", "teaching_language", "level"):
+            value = getattr(query, column)
+            if value is not None:
+                params[column] = value
+                where.append(f"c.{column} = :{column}")
+        score = "s.score" if query.groups else "0"
+        sort = query.sort or ("relevance",)
+        if sort[0] == "relevance":
+            # A bare 0 in ORDER BY would be read as a column position, so no score, no term.
+            order = (
+                f"{score} DESC, " if query.groups else ""
+            ) + "b.dm ASC NULLS LAST, b.start_day ASC NULLS LAST, c.name_key ASC, c.rid ASC"
+        else:
+            order = ", ".join(_COURSE_ORDER[key] for key in sort)
+        sql = (
+            "WITH "
+            + ", ".join(ctes)
+            + f" SELECT c.rid, {score} AS score, b.offering_rid, b.dm, COUNT(*) OVER () AS total "
+            + "FROM courses c "
+            + " ".join(joins)
+            + " WHERE "
+            + " AND ".join(where)
+            + f" ORDER BY {order} LIMIT :limit OFFSET :offset"
+        )
+        with self.transaction() as cur:
+            cur.execute(self._sql(sql), params)
+            rows = cur.fetchall()
+            total = int(rows[0][4]) if rows else self._count_only(cur, sql, params)
+            courses = self._docs_by_rid(cur, "courses", [int(r[0]) for r in rows])
+            offerings = self._docs_by_rid(
+                cur, "offerings", [int(r[2]) for r in rows if r[2] is not None]
+            )
+        hits = []
+        for rid, row_score, offering_rid, dm, _ in rows:
+            offering = offerings.get(int(offering_rid)) if offering_rid is not None else None
+            hits.append(
+                CourseHit(
+                    course=course_from_json(courses[int(rid)]),
+                    offering=offering_from_json(offering) if offering else None,
+                    distance_km=(dm / 10 if dm is not None and filters.near is not None else None),
+                    score=int(row_score or 0),
+                )
+            )
+        return Page(hits, total)
+
+    def _count_only(self, cur: Any, sql: str, params: dict[str, Any]) -> int:
+        """The total when the requested page lies past the end (the window count is absent)."""
+        counting = dict(params, limit=1, offset=0)
+        cur.execute(self._sql(sql), counting)
+        row = cur.fetchone()
+        return int(row[4]) if row else 0
+
+    def _docs_by_rid(self, cur: Any, table: str, rids: list[int]) -> dict[int, dict[str, Any]]:
+        sql = f"SELECT rid, doc FROM {table} WHERE rid IN ({{marks}})"  # noqa: S608
+        rows = self._select_in(cur, sql, rids)
+        return {int(row[0]): json.loads(row[1]) for row in rows}
+
+    def _near_cte(self, near: dict[str, int], params: dict[str, Any]) -> str:
+        if not near:
+            return (
+                "near (code, dm) AS (SELECT CAST(NULL AS TEXT), CAST(NULL AS INTEGER) WHERE 1 = 0)"
+            )
+        values = []
+        for i, (code, dm) in enumerate(sorted(near.items())):
+            params[f"nc{i}"] = code
+            params[f"nd{i}"] = dm
+            values.append(f"(:nc{i}, :nd{i})")
+        return self._values_cte("near", ("code", "dm"), values)
+
+    def _offering_conditions(self, f: OfferingFilter, params: dict[str, Any]) -> list[str]:
+        where = []
+        if f.since is not None:
+            params["since"] = f.since.toordinal()
+            where.append("o.start_day >= :since")
+        if f.until is not None:
+            params["until"] = f.until.toordinal()
+            where.append("o.end_day <= :until")
+        if f.starts_before is not None:
+            params["starts_before"] = f.starts_before.toordinal()
+            where.append("o.start_day <= :starts_before")
+        if f.max_cost_cents is not None:
+            params["max_cost"] = f.max_cost_cents
+            where.append("o.cost_cents <= :max_cost")
+        if f.time_of_day:
+            params["time_of_day"] = f.time_of_day
+            where.append("(o.time_of_day = :time_of_day OR o.time_of_day = 'flexible')")
+        if f.modes:
+            marks = []
+            for i, mode in enumerate(f.modes):
+                params[f"m{i}"] = mode
+                marks.append(f":m{i}")
+            where.append(f"o.mode IN ({', '.join(marks)})")
+        if "wheelchair" in f.accessibility:
+            where.append("o.wheelchair = 1")
+        if "hearing-loop" in f.accessibility:
+            where.append("o.hearing_loop = 1")
+        if f.near is not None:
+            where.append("(o.online = 1 OR n.code IS NOT NULL)")
+        return where or ["1 = 1"]
+
+    # -- offerings ---------------------------------------------------------------------------
+
+    def list_offerings(self, query: OfferingQuery) -> Page[Offering]:
+        params: dict[str, Any] = {"limit": query.page.size, "offset": query.page.offset}
+        where = []
+        joins = ""
+        if query.course_id is not None:
+            params["course_id"] = query.course_id
+            where.append("o.course_rid = (SELECT rid FROM courses WHERE id = :course_id)")
+        if query.organization_id is not None:
+            params["organization_id"] = query.organization_id
+            where.append("o.organization_id = :organization_id")
+        if query.text:
+            params["like"] = "%" + _like_escape(text.normalize(query.text)) + "%"
+            where.append("o.name_key LIKE :like ESCAPE '!'")
+        if query.teaching_language:
+            joins = "JOIN courses c ON c.rid = o.course_rid"
+            params["teaching_language"] = query.teaching_language
+            where.append("c.teaching_language = :teaching_language")
+        where += self._offering_conditions(
+            OfferingFilter(since=query.since, until=query.until, modes=query.modes), params
+        )
+        order = ", ".join(_OFFERING_ORDER[key] for key in query.sort) + ", o.rid ASC"
+        sql = (
+            f"SELECT o.doc, COUNT(*) OVER () AS total FROM offerings o {joins} WHERE "  # noqa: S608
+            + " AND ".join(where)
+            + f" ORDER BY {order} LIMIT :limit OFFSET :offset"
+        )
+        with self.transaction() as cur:
+            cur.execute(self._sql(sql), params)
+            rows = cur.fetchall()
+            if rows:
+                total = int(rows[0][1])
+            else:
+                cur.execute(self._sql(sql), dict(params, limit=1, offset=0))
+                row = cur.fetchone()
+                total = int(row[1]) if row else 0
+        return Page([offering_from_json(json.loads(row[0])) for row in rows], total)
+
+    # -- organizations -----------------------------------------------------------------------
+
+    def all_organizations(self) -> list[Organization]:
+        with self.transaction() as cur:
+            cur.execute("SELECT doc FROM organizations ORDER BY name_key, id")
+            return [organization_from_json(json.loads(row[0])) for row in cur.fetchall()]
+
+    def search_organizations(self, query: OrganizationQuery) -> Page[OrganizationHit]:
+        """Organizations are few (hundreds), so they are filtered and ranked in Python."""
+        needle = text.normalize(query.text or "")
+        hits = []
+        for organization in self.all_organizations():
+            if query.primary_code and organization.primary_code != query.primary_code:
+                continue
+            if (
+                query.organization_type
+                and organization.organization_type != query.organization_type
+            ):
+                continue
+            if query.helps_with and not set(query.helps_with) & set(organization.helps_with):
+                continue
+            haystack = text.normalize(
+                " ".join(
+                    [organization.name, organization.short_name, organization.description or ""]
+                )
+            )
+            if needle and needle not in haystack:
+                continue
+            distance = None
+            if query.near is not None:
+                code = organization.municipality_code
+                if code is not None and code not in query.near:
+                    continue
+                distance = query.near[code] / 10 if code is not None else None
+            hits.append(OrganizationHit(organization, distance))
+        hits.sort(key=lambda hit: _organization_key(hit, query.sort, query.near is not None))
+        page = query.page
+        return Page(hits[page.offset : page.offset + page.size], len(hits))
+
+    # -- dialect hooks -----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _schema(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    def _sql(self, sql: str) -> str:
+        """Adapt ``:name`` parameters to the driver's style."""
+
+    @abc.abstractmethod
+    def _execute_many(self, cur: Any, sql: str, rows: list[dict[str, Any]]) -> None: ...
+
+    @abc.abstractmethod
+    def _upsert_courses(self, cur: Any, rows: list[dict[str, Any]]) -> None: ...
+
+    @abc.abstractmethod
+    def _index_courses(self, cur: Any, rows: list[tuple[int, dict[str, Any]]]) -> None: ...
+
+    @abc.abstractmethod
+    def _after_write(self, cur: Any) -> None: ...
+
+    @abc.abstractmethod
+    def _load_terms(self, cur: Any) -> list[str]: ...
+
+    @abc.abstractmethod
+    def _scores_sql(self, groups: Sequence[SearchGroup], params: dict[str, Any]) -> str: ...
+
+    @abc.abstractmethod
+    def _tags_sql(self, tags: Sequence[Sequence[str]], params: dict[str, Any]) -> str: ...
+
+    @abc.abstractmethod
+    def _best_offering_sql(self, distance: str, near_join: str, where: str) -> str: ...
+
+    @abc.abstractmethod
+    def _values_cte(self, name: str, columns: tuple[str, ...], values: list[str]) -> str: ...
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
+def _organization_key(hit: OrganizationHit, sort: tuple[str, ...], by_distance: bool) -> tuple:
+    organization = hit.organization
+    key: list[Any] = []
+    if by_distance:
+        # Places with an address first, nearest first; phone or online-only help after them.
+        key += [hit.distance_km is None, hit.distance_km or 0.0]
+    for field_name in sort:
+        descending = field_name.startswith("-")
+        name = field_name.lstrip("-")
+        value = (
+            text.normalize(organization.name) if name == "name" else organization.organization_id
+        )
+        key.append(_Reversed(value) if descending else value)
+    return tuple(key)
+
+
+class _Reversed:
+    """Wraps a value so that sorting puts larger values first."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return self.value > other.value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+def today() -> date:
+    return date.today()

@@ -1,0 +1,165 @@
+"""The PostgreSQL store: the same tables, with a weighted ``simple`` tsvector and a GIN index."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg2
+import psycopg2.extras
+import psycopg2.pool
+
+from services.catalog.search import FIELD_WEIGHTS, SearchGroup
+from services.catalog.store.base import SqlStore, StoreError
+
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS organizations (
+        rid BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, primary_code TEXT NOT NULL UNIQUE,
+        name_key TEXT NOT NULL, org_type TEXT NOT NULL, parent_id TEXT,
+        municipality_code TEXT, doc TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS courses (
+        rid BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, primary_code TEXT NOT NULL UNIQUE,
+        organization_id TEXT NOT NULL, name_key TEXT NOT NULL, teaching_language TEXT NOT NULL,
+        level TEXT NOT NULL, example_data INTEGER NOT NULL, doc TEXT NOT NULL,
+        tsv TSVECTOR NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS courses_by_name ON courses (name_key)",
+    "CREATE INDEX IF NOT EXISTS courses_by_organization ON courses (organization_id, name_key)",
+    "CREATE INDEX IF NOT EXISTS courses_tsv ON courses USING GIN (tsv)",
+    """CREATE TABLE IF NOT EXISTS offerings (
+        rid BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, primary_code TEXT NOT NULL UNIQUE,
+        course_rid BIGINT NOT NULL, organization_id TEXT NOT NULL, start_day INTEGER NOT NULL,
+        end_day INTEGER NOT NULL, municipality_code TEXT, online INTEGER NOT NULL,
+        mode TEXT NOT NULL, time_of_day TEXT NOT NULL, cost_cents INTEGER,
+        wheelchair INTEGER NOT NULL, hearing_loop INTEGER NOT NULL, name_key TEXT NOT NULL,
+        doc TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS offerings_by_course ON offerings (course_rid, start_day)",
+    "CREATE INDEX IF NOT EXISTS offerings_by_organization "
+    "ON offerings (organization_id, start_day)",
+    "CREATE INDEX IF NOT EXISTS offerings_by_start ON offerings (start_day)",
+    "CREATE TABLE IF NOT EXISTS search_terms (term TEXT PRIMARY KEY, documents INTEGER NOT NULL)",
+]
+
+
+class PostgresStore(SqlStore):
+    kind = "postgresql"
+
+    def __init__(self, url: str, max_connections: int = 8) -> None:
+        super().__init__()
+        self.url = url
+        try:
+            self._pool = psycopg2.pool.ThreadedConnectionPool(1, max_connections, dsn=url)
+        except psycopg2.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL catalog: {exc}".strip()) from exc
+        self._pool_lock = threading.Lock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        connection = self._pool.getconn()
+        try:
+            # `with connection` commits, or rolls back on an exception.
+            with connection, connection.cursor() as cursor:
+                yield cursor
+        finally:
+            self._pool.putconn(connection)
+
+    def close(self) -> None:
+        self._pool.closeall()
+
+    def describe(self) -> str:
+        return "postgresql:" + re.sub(r"//[^@/]*@", "//***@", self.url)
+
+    # -- hooks -------------------------------------------------------------------------------
+
+    def _schema(self) -> list[str]:
+        return _SCHEMA
+
+    def _sql(self, sql: str) -> str:
+        return _PARAM.sub(r"%(\1)s", sql)
+
+    def _execute_many(self, cur: Any, sql: str, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            psycopg2.extras.execute_batch(cur, self._sql(sql), rows, page_size=500)
+
+    def _upsert_courses(self, cur: Any, rows: list[dict[str, Any]]) -> None:
+        self._execute_many(
+            cur,
+            "INSERT INTO courses (id, primary_code, organization_id, name_key, teaching_language, "
+            "level, example_data, doc, tsv) VALUES (:id, :primary_code, :organization_id, "
+            ":name_key, :teaching_language, :level, :example_data, :doc, "
+            "setweight(to_tsvector('simple', :name_tokens), 'A') || "
+            "setweight(to_tsvector('simple', :tag_tokens), 'B') || "
+            "setweight(to_tsvector('simple', :body_tokens), 'D')) "
+            "ON CONFLICT (primary_code) DO UPDATE SET id = excluded.id, "
+            "organization_id = excluded.organization_id, name_key = excluded.name_key, "
+            "teaching_language = excluded.teaching_language, level = excluded.level, "
+            "example_data = excluded.example_data, doc = excluded.doc, tsv = excluded.tsv",
+            rows,
+        )
+
+    def _index_courses(self, cur: Any, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        return None  # the tsvector is written with the row
+
+    def _after_write(self, cur: Any) -> None:
+        # ts_stat reads every vector; done once per import so searches read a small table.
+        cur.execute("DELETE FROM search_terms")
+        cur.execute(
+            "INSERT INTO search_terms (term, documents) "
+            "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM courses', 'AD')"
+        )
+
+    def _load_terms(self, cur: Any) -> list[str]:
+        cur.execute("SELECT term FROM search_terms")
+        return [row[0] for row in cur.fetchall()]
+
+    def _scores_sql(self, groups: Sequence[SearchGroup], params: dict[str, Any]) -> str:
+        cases = []
+        any_parts = []
+        for i, group in enumerate(groups):
+            for field, weight, expression in _field_queries(group):
+                params[f"g{i}{field}"] = expression
+                cases.append(
+                    f"(CASE WHEN tsv @@ to_tsquery('simple', :g{i}{field}) "
+                    f"THEN {weight} ELSE 0 END)"
+                )
+                any_parts.append(f"to_tsquery('simple', :g{i}{field})")
+        return (
+            f"SELECT rid, {' + '.join(cases)} FROM courses "  # noqa: S608
+            f"WHERE tsv @@ ({' || '.join(any_parts)})"
+        )
+
+    def _tags_sql(self, tags: Sequence[Sequence[str]], params: dict[str, Any]) -> str:
+        clauses = [
+            "(" + " | ".join(f"{tag}:B" for tag in alternatives) + ")" for alternatives in tags
+        ]
+        params["tags"] = " & ".join(clauses)
+        return "SELECT rid FROM courses WHERE tsv @@ to_tsquery('simple', :tags)"
+
+    def _best_offering_sql(self, distance: str, near_join: str, where: str) -> str:
+        # A bare 0 in ORDER BY would be read as a column position.
+        order_distance = "" if distance == "0" else f"{distance}, "
+        return (
+            f"SELECT DISTINCT ON (o.course_rid) o.course_rid, o.rid, {distance}, o.start_day "  # noqa: S608
+            f"FROM offerings o {near_join} WHERE {where} "
+            f"ORDER BY o.course_rid, {order_distance}o.start_day"
+        )
+
+    def _values_cte(self, name: str, columns: tuple[str, ...], values: list[str]) -> str:
+        # The first row carries the types; later rows follow it.
+        typed = [values[0].replace(", :", "::text, :", 1).replace(")", "::integer)", 1)]
+        return f"{name} ({', '.join(columns)}) AS (VALUES {', '.join(typed + values[1:])})"
+
+
+def _field_queries(group: SearchGroup) -> list[tuple[str, int, str]]:
+    """tsqueries for one group, per field: the name has weight A, tags B, the description D."""
+    queries = []
+    if group.terms:
+        queries.append(("n", FIELD_WEIGHTS["name"], " | ".join(f"{t}:*A" for t in group.terms)))
+        queries.append(("b", FIELD_WEIGHTS["body"], " | ".join(f"{t}:*D" for t in group.terms)))
+    if group.tags:
+        queries.append(("t", FIELD_WEIGHTS["tags"], " | ".join(f"{t}:B" for t in group.tags)))
+    return queries

@@ -13,6 +13,7 @@ from services.catalog.problems import bad_request, not_found
 from services.catalog.store.queries import PageRequest
 
 PAGE_SIZES = (10, 20, 50, 100, 250)
+INT32_MAX = 2**31 - 1  # OOAPI's pageNumber is an int32
 # A 10 kB question is answered (the search reads its start); longer input is refused.
 MAX_TEXT = 16_384
 
@@ -22,8 +23,8 @@ def page(page_size: str | None, page_number: str | None) -> PageRequest:
     if size not in PAGE_SIZES:
         raise bad_request(f"pageSize must be one of {', '.join(map(str, PAGE_SIZES))}, got {size}")
     number = _integer(page_number, "pageNumber", 1)
-    if number < 1 or number > 1_000_000:
-        raise bad_request("pageNumber must be a whole number from 1")
+    if number < 1 or number > INT32_MAX:
+        raise bad_request(f"pageNumber must be a whole number from 1 to {INT32_MAX}")
     return PageRequest(size=size, number=number)
 
 
@@ -31,7 +32,7 @@ def _integer(raw: str | None, name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
     text = raw.strip()
-    if not text.lstrip("-").isdigit() or len(text) > 9:
+    if not text.lstrip("-").isdigit() or len(text) > 12:
         raise bad_request(f"{name} must be a whole number, got {raw[:40]!r}")
     return int(text)
 

@@ -96,8 +96,8 @@ class TermIndex:
 
 
 @lru_cache(maxsize=1)
-def _synonyms() -> dict[tuple[str, ...], frozenset[str]]:
-    """Normalised vocabulary phrases -> the facet tags they stand for."""
+def synonym_table() -> dict[tuple[str, ...], frozenset[str]]:
+    """Normalised vocabulary phrases -> the facet tags they stand for (topics, audiences)."""
     table: dict[tuple[str, ...], set[str]] = {}
     vocab = vocabulary()
     for kind, terms in (("topic", vocab.topics), ("audience", vocab.audiences)):
@@ -112,7 +112,7 @@ def _synonyms() -> dict[tuple[str, ...], frozenset[str]]:
 
 @lru_cache(maxsize=1)
 def _longest_phrase() -> int:
-    return max(len(key) for key in _synonyms())
+    return max(len(key) for key in synonym_table())
 
 
 def plan_query(text: str | None, index: TermIndex, *, find_place: bool = True) -> SearchPlan:
@@ -123,7 +123,7 @@ def plan_query(text: str | None, index: TermIndex, *, find_place: bool = True) -
         municipality, tokens = _take_municipality(tokens)
     groups: list[SearchGroup] = []
     unmatched: list[str] = []
-    synonyms = _synonyms()
+    synonyms = synonym_table()
     position = 0
     while position < len(tokens) and len(groups) < MAX_GROUPS:
         phrase_length, tags = _phrase_at(tokens, position, synonyms)

@@ -46,14 +46,14 @@ def check_results(results, scheme_ids):
         assert result["next_step"].strip()
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(body=profiles, day=days)
 def test_any_valid_profile_gets_one_result_per_scheme(body, day, schemes, scheme_ids):
     results = eligibility_for(Profile.parse_obj(body), schemes, day)
     check_results(results, scheme_ids)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(body=profiles)
 def test_under_18_only_the_library_and_closed_schemes_differ(body, schemes):
     body = {**body, "age": body.get("age") or 0}

@@ -1,5 +1,8 @@
 """Parsing of query and path parameters, with a clear 400 Problem for anything malformed.
 
+An empty value (``?level=``) is malformed too, as in the OOAPI specification; only free text
+(``q``, ``consumer``, ``primaryCode``) and the lists ``sort`` and ``expand`` may be empty.
+
 Parameters arrive as plain strings so that every mistake gets the same readable message,
 instead of FastAPI's generic validation output.
 """
@@ -29,7 +32,7 @@ def page(page_size: str | None, page_number: str | None) -> PageRequest:
 
 
 def _integer(raw: str | None, name: str, default: int) -> int:
-    if raw is None or raw == "":
+    if raw is None:
         return default
     text = raw.strip()
     if not text.lstrip("-").isdigit() or len(text) > 12:
@@ -38,7 +41,7 @@ def _integer(raw: str | None, name: str, default: int) -> int:
 
 
 def number(raw: str | None, name: str, *, minimum: float = 0, maximum: float = 1e9) -> float | None:
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
         value = float(raw)
@@ -50,7 +53,7 @@ def number(raw: str | None, name: str, *, minimum: float = 0, maximum: float = 1
 
 
 def day(raw: str | None, name: str) -> date | None:
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
         return date.fromisoformat(raw.strip())
@@ -59,7 +62,7 @@ def day(raw: str | None, name: str) -> date | None:
 
 
 def boolean(raw: str | None, name: str) -> bool | None:
-    if raw is None or raw == "":
+    if raw is None:
         return None
     value = raw.strip().lower()
     if value not in ("true", "false"):
@@ -96,7 +99,7 @@ def expand(raw: str | None, allowed: tuple[str, ...]) -> frozenset[str]:
 
 
 def choice(raw: str | None, name: str, allowed: tuple[str, ...] | frozenset[str]) -> str | None:
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if raw not in allowed:
         raise bad_request(f"{name} must be one of {', '.join(sorted(allowed))}; got {raw[:40]!r}")
@@ -116,7 +119,7 @@ def choices(
 
 
 def teaching_language(raw: str | None) -> str | None:
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if len(raw) != 3 or not raw.isascii() or not raw.isalpha() or not raw.islower():
         raise bad_request("teachingLanguage must be a three-letter ISO 639-2 code such as nld")

@@ -2,9 +2,10 @@
 
 "curcus computer in Breda" becomes: drop "curcus" (a typo of the noise word "cursus"), take
 "Breda" as the municipality, and search one group {computer*, topic digital}. The store scores
-each group by the fields it matches (FIELD_WEIGHTS, added up: name 4, tags 2, description 1)
-and ranks courses by the total, then by distance, then by start date. The plan is
-store-independent; stores only render it as SQL.
+each group by the best field it matches (FIELD_WEIGHTS: name 3, tags 2, description 1) and
+ranks courses by the sum over groups, then by distance, then by start date. The scores are
+coarse on purpose: two courses that both have the word in their name tie, and then the nearer
+one comes first. The plan is store-independent; stores only render it as SQL.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from services.catalog.vocabulary import vocabulary
 MAX_QUERY_CHARS = 300
 # A word in the name says most; a topic or audience (tags, often reached through a synonym)
 # says the course is about it; the description alone says least.
-FIELD_WEIGHTS = {"name": 4, "tags": 2, "body": 1}
+FIELD_WEIGHTS = {"name": 3, "tags": 2, "body": 1}
 MAX_GROUPS = 8
 MIN_FUZZY_LENGTH = 4
 MIN_COMPOUND_HEAD = 4

@@ -21,7 +21,8 @@ STOP_WORDS = frozenset(
     niet nog nu of om onder ons ook op over te tegen tot u uw van veel voor waar wat wel welke
     wil willen wij ze zelf zich zij zijn zo zoek zoeken zou zonder iets iemand eens even ergens
     mogelijk graag soort beetje hulp helpen worden word gaan ga komen kom krijgen volgen
-    beginnen begin wordt kunt mag mogen moeten the a an for of to and in
+    beginnen begin wordt kunt mag mogen moeten oefenen oefen maken werken doen weten
+    the a an for of to and in
     """.split()
 )
 # Words that only say "a course": they would match every course equally, so they are dropped.
@@ -100,8 +101,8 @@ def split_compound(word: str, known: frozenset[str] | set[str]) -> list[str] | N
     Tries the longest known head first and allows a linking "s" or "e(n)". Returns None when the
     word is not a compound of known parts.
     """
-    if len(word) < 2 * _MIN_PART or len(word) > 40:
-        return None
+    if len(word) < 2 * _MIN_PART or len(word) > 40 or word in known:
+        return None  # a known word is not split: "digitaal" is not "digi" + "taal"
     return _split(word, known, depth=0)
 
 

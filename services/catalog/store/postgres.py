@@ -117,9 +117,11 @@ class PostgresStore(SqlStore):
         return [row[0] for row in cur.fetchall()]
 
     def _scores_sql(self, groups: Sequence[SearchGroup], params: dict[str, Any]) -> str:
-        cases = []
+        # Per course and group the best field counts; the groups are added up.
+        per_group = []
         any_parts = []
         for i, group in enumerate(groups):
+            cases = []
             for field, weight, expression in _field_queries(group):
                 params[f"g{i}{field}"] = expression
                 cases.append(
@@ -127,8 +129,9 @@ class PostgresStore(SqlStore):
                     f"THEN {weight} ELSE 0 END)"
                 )
                 any_parts.append(f"to_tsquery('simple', :g{i}{field})")
+            per_group.append(f"GREATEST({', '.join(cases)})")
         return (
-            f"SELECT rid, {' + '.join(cases)} FROM courses "  # noqa: S608
+            f"SELECT rid, {' + '.join(per_group)} FROM courses "  # noqa: S608
             f"WHERE tsv @@ ({' || '.join(any_parts)})"
         )
 

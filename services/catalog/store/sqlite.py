@@ -140,16 +140,18 @@ class SqliteStore(SqlStore):
         return [row[0] for row in cur.fetchall()]
 
     def _scores_sql(self, groups: Sequence[SearchGroup], params: dict[str, Any]) -> str:
+        # Per course and group the best field counts; the groups are added up.
         parts = []
         for i, group in enumerate(groups):
             for field, weight, expression in _field_queries(group):
                 params[f"g{i}{field}"] = expression
                 parts.append(
-                    f"SELECT rowid AS rid, {weight} AS w FROM course_fts "  # noqa: S608
+                    f"SELECT rowid AS rid, {i} AS g, {weight} AS w FROM course_fts "  # noqa: S608
                     f"WHERE course_fts MATCH :g{i}{field}"
                 )
         union = " UNION ALL ".join(parts)
-        return f"SELECT rid, SUM(w) FROM ({union}) GROUP BY rid"  # noqa: S608
+        best = f"SELECT rid, MAX(w) AS w FROM ({union}) GROUP BY rid, g"  # noqa: S608
+        return f"SELECT rid, SUM(w) FROM ({best}) GROUP BY rid"  # noqa: S608
 
     def _tags_sql(self, tags: Sequence[Sequence[str]], params: dict[str, Any]) -> str:
         clauses = [

@@ -16,7 +16,7 @@ find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c
 	'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 && echo $(p))))
 
 .PHONY: help install spacy-model train run shell test lint format validate test-conversations \
-	test-unit clean
+	test-unit clean bench-budget
 
 help:
 	@echo "make run     install, build, train when needed and start the whole stack"
@@ -24,6 +24,7 @@ help:
 	@echo "make shell   talk to the assistant in this terminal"
 	@echo "make train   train the Rasa model when its inputs changed"
 	@echo "make format  format the Python code with ruff"
+	@echo "make bench-budget  p50/p95 of 10,000 budget checks in-process and over HTTP"
 
 $(STAMP): pyproject.toml constraints.txt
 	@py="$(call find_python310)"; \
@@ -74,6 +75,9 @@ test-unit: $(STAMP)
 
 # pytest runs last so that the run ends with its summary line.
 test: lint validate test-conversations test-unit
+
+bench-budget: $(STAMP)
+	$(PY) -m services.budget.bench
 
 clean:
 	rm -rf var/log var/test-results .pytest_cache .ruff_cache

@@ -73,12 +73,12 @@ def stem(word: str) -> str:
     Only plural and verb endings are cut, and never below four letters, because the stem is
     matched as a prefix and a short prefix matches too much.
     """
-    for suffix in ("heden", "ën", "en", "es", "s", "e"):
+    for suffix in ("heden", "ën", "en", "s", "e"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             base = word[: -len(suffix)]
             if suffix == "heden":
                 return base + "h"  # vaardigheden -> vaardigh, a prefix of -heid and -heden
-            if len(base) >= 5 and base[-1] == base[-2] and base[-1] not in "aeiou":
+            if len(base) >= 4 and base[-1] == base[-2] and base[-1] not in "aeiou":
                 base = base[:-1]  # lessen -> les(s) -> les; cursussen -> cursuss -> cursus
             return base
     return word

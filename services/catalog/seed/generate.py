@@ -164,7 +164,8 @@ def _course(
         run_count = 2 if weeks <= 8 else 1
         for run in range(run_count):
             salt = f"{place_index}/{run}"
-            offset = 5 + _number(code, salt) % 170 + run * (170 + _number(code, "gap") % 20)
+            # Within 359 days even after moving to the course's weekday: the next 12 months.
+            offset = 5 + _number(code, salt) % 170 + run * (160 + _number(code, "gap") % 20)
             start = today + timedelta(days=offset)
             if weekday is not None:
                 start += timedelta(days=(weekday - start.weekday()) % 7)

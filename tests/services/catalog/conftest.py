@@ -89,8 +89,12 @@ class LiveServer:
     def __init__(self, store: SqlStore) -> None:
         self.port = free_port()
         config = uvicorn.Config(
-            app_for(store), host="127.0.0.1", port=self.port, log_level="warning",
-            ws="none", access_log=False,
+            app_for(store),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            ws="none",
+            access_log=False,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

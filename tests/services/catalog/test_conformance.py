@@ -29,8 +29,10 @@ IMPLEMENTED = [
     "/organizations/{organizationId}/offerings",
 ]
 # Operations the catalog implements, as a regex over spec paths for schemathesis.
-INCLUDE = "^/$|^/courses(/\\{courseId\\}(/offerings)?)?$|^/offerings/\\{offeringId\\}$|" \
+INCLUDE = (
+    "^/$|^/courses(/\\{courseId\\}(/offerings)?)?$|^/offerings/\\{offeringId\\}$|"
     "^/organizations(/\\{organizationId\\}(/courses|/offerings)?)?$"
+)
 
 
 def test_spec_offering_oneof_is_ambiguous(client):
@@ -43,7 +45,9 @@ def test_spec_offering_oneof_is_ambiguous(client):
     for name in ("CourseOffering", "ProgramOffering"):
         spec.validate(body, {"$ref": f"#/components/schemas/{name}"}, official)
     with pytest.raises(AssertionError, match=r"\[oneOf\]"):
-        spec.validate(body, spec.response_schema("/offerings/{offeringId}", spec=official), official)
+        spec.validate(
+            body, spec.response_schema("/offerings/{offeringId}", spec=official), official
+        )
 
 
 def test_schemathesis_finds_no_failure(live_server, tmp_path):
@@ -54,13 +58,30 @@ def test_schemathesis_finds_no_failure(live_server, tmp_path):
     assert executable, "schemathesis is not installed in this environment"
     result = subprocess.run(
         [
-            executable, "run", str(spec_file), "--url", f"{live_server.url}/v5",
-            "--include-path-regex", INCLUDE, "--checks", "all",
-            "--phases", "examples,coverage,fuzzing", "--max-examples", "25",
-            "--generation-deterministic", "--workers", "2", "--request-timeout", "20",
-            "--output-truncate", "true",
+            executable,
+            "run",
+            str(spec_file),
+            "--url",
+            f"{live_server.url}/v5",
+            "--include-path-regex",
+            INCLUDE,
+            "--checks",
+            "all",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--max-examples",
+            "25",
+            "--generation-deterministic",
+            "--workers",
+            "2",
+            "--request-timeout",
+            "20",
+            "--output-truncate",
+            "true",
         ],
-        capture_output=True, text=True, timeout=400,
+        capture_output=True,
+        text=True,
+        timeout=400,
     )
     summary = result.stdout[-8000:]
     assert "Selected: 9/" in result.stdout, summary
@@ -84,7 +105,11 @@ def test_real_records_validate(client):
         ("/courses/{courseId}", f"/v5/courses/{course_id}", {"expand": "organization,programs"}),
         ("/courses/{courseId}/offerings", f"/v5/courses/{course_id}/offerings", {}),
         ("/offerings/{offeringId}", f"/v5/offerings/{offering_id}", {}),
-        ("/offerings/{offeringId}", f"/v5/offerings/{offering_id}", {"expand": "course,organization"}),
+        (
+            "/offerings/{offeringId}",
+            f"/v5/offerings/{offering_id}",
+            {"expand": "course,organization"},
+        ),
         ("/organizations", "/v5/organizations", {"pageSize": 100}),
         ("/organizations", "/v5/organizations", {"municipality": "Roosendaal"}),
         ("/organizations/{organizationId}", f"/v5/organizations/{organization_id}", {}),

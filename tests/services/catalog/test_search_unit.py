@@ -1,0 +1,99 @@
+"""Query planning and Dutch word handling, without a store."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.catalog.search import TermIndex, plan_query
+from services.catalog.text import index_tokens, normalize, split_compound, stem, tag_token
+
+INDEX = TermIndex(
+    [
+        "computer",
+        "computers",
+        "klik",
+        "tik",
+        "taal",
+        "taalcafe",
+        "nederlands",
+        "digid",
+        "rekenen",
+        "smartphone",
+        "vaardigheden",
+        "tablet",
+        "heftruck",
+        "breda",
+        "ouders",
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("cursussen", "cursus"),
+        ("computers", "computer"),
+        ("lessen", "les"),
+        ("vaardigheden", "vaardigh"),
+        ("lezen", "lezen"),
+        ("smartphones", "smartphone"),
+    ],
+)
+def test_stem(word, expected):
+    assert stem(word) == expected
+
+
+def test_normalize_strips_accents_and_symbols():
+    assert normalize("Taalcafé: Nederlands praten!") == "taalcafe nederlands praten"
+    assert normalize("Klik & Tik") == "klik en tik"
+    assert normalize(None) == ""
+
+
+def test_compounds_split_into_known_parts_but_known_words_stay_whole():
+    known = frozenset({"computer", "vaardigheden", "taal", "cursus", "digitaal", "digi"})
+    assert split_compound("computervaardigheden", known) == ["computer", "vaardigheden"]
+    assert split_compound("taalcursus", known) == ["taal", "cursus"]
+    assert split_compound("digitaal", known) is None
+    assert "vaardigheden" in index_tokens(["Computervaardigheden voor iedereen"]).split()
+
+
+def test_typo_of_a_noise_word_is_dropped_and_the_rest_searched():
+    plan = plan_query("curcus computr", INDEX)
+    assert len(plan.groups) == 1
+    assert "computer" in plan.groups[0].terms
+    assert tag_token("topic", "digital") in plan.groups[0].tags
+
+
+def test_compound_uses_its_first_part_and_synonyms():
+    plan = plan_query("computervaardigheden", INDEX)
+    assert "computer" in plan.groups[0].terms
+    assert tag_token("topic", "digital") in plan.groups[0].tags
+
+
+def test_phrase_synonym_and_place():
+    plan = plan_query("nederlands leren praten in Breda", INDEX)
+    assert plan.municipality is not None and plan.municipality.name == "Breda"
+    assert tag_token("topic", "dutch") in plan.groups[0].tags
+    assert all("breda" not in g.terms for g in plan.groups)
+
+
+def test_stop_words_and_unknown_words():
+    assert plan_query("les voor digid", INDEX).groups[0].terms == ("digid",)
+    assert plan_query("xyzzy", INDEX).impossible
+    assert not plan_query("cursus", INDEX).groups
+    assert not plan_query("cursus", INDEX).impossible
+
+
+def test_a_word_is_not_taken_for_a_far_municipality_without_a_place_word():
+    assert plan_query("de beste cursus", INDEX).municipality is None
+    assert plan_query("cursus in Best", INDEX).municipality.name == "Best"
+
+
+def test_stem_is_only_used_for_unknown_words():
+    plan = plan_query("ouderen", INDEX)
+    assert "ouder" not in {t for g in plan.groups for t in g.terms}
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀" * 5000, "\x00", "a" * 100_000, "*)(\"'"])
+def test_never_raises(text):
+    plan_query(text, INDEX)

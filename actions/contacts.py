@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.settings import settings
+
 CONTACTS_FILE = Path(__file__).with_name("contacts.yml")
 
 
@@ -38,3 +40,15 @@ def _contacts() -> dict[str, Contact]:
 def fallback_contact() -> Contact:
     """The contact named when the catalog or budget service cannot answer."""
     return _contacts()["fallback"]
+
+
+def message_placeholders() -> dict[str, str | int]:
+    """Values that responses may use anywhere: {phone}, {website}, {privacy_url}, ..."""
+    contact = fallback_contact()
+    config = settings()
+    return {
+        "phone": contact.phone,
+        "website": contact.website,
+        "privacy_url": config.privacy_url,
+        "retention_days": config.retention_days,
+    }

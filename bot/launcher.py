@@ -237,7 +237,10 @@ def main(argv: list[str] | None = None) -> int:
 
     config = settings()
     model = ensure_model()
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    # Explicit handlers: a shell starts background jobs with SIGINT ignored, and a closed
+    # terminal sends SIGHUP; either way every child must stop.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, _raise_keyboard_interrupt)
     stack = Stack(config, model)
     print(f"Starting Leerwijzer with model {model.name} ...", flush=True)
     try:

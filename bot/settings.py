@@ -51,8 +51,9 @@ class Settings:
     service_timeout_seconds: float
     tracker_db: Path
     var_dir: Path
-    models_dir: Path
-    spacy_model_dir: Path
+    privacy_url: str
+    retention_days: int
+    callback_database_url: str
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -100,7 +101,6 @@ def settings() -> Settings:
     budget_port = _env_number("BUDGET_PORT", 8002)
     web_port = _env_number("WEB_PORT", 8000)
     var_dir = _project_path(_env("VAR_DIR", "var"))
-    models_dir = _project_path(_env("MODELS_DIR", "models"))
     token = _env("RASA_AUTH_TOKEN", "")
     if token in ("", TOKEN_PLACEHOLDER):
         # Never run the HTTP API without a token; a per-process one keeps it closed.
@@ -119,7 +119,10 @@ def settings() -> Settings:
         service_timeout_seconds=_env_number("SERVICE_TIMEOUT_SECONDS", 2.0),
         tracker_db=_project_path(_env("TRACKER_DB", str(var_dir / "tracker.db"))),
         var_dir=var_dir,
-        models_dir=models_dir,
-        spacy_model_dir=_project_path(_env("SPACY_MODEL_DIR", str(models_dir / "spacy-nl"))),
+        privacy_url=_env("PRIVACY_URL", f"http://localhost:{web_port}/privacy.html"),
+        retention_days=_env_number("RETENTION_DAYS", 30),
+        callback_database_url=_env(
+            "CALLBACK_DATABASE_URL", f"sqlite:///{var_dir / 'callbacks.db'}"
+        ),
         cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
     )

@@ -4,7 +4,8 @@ B1 guidance for public-sector Dutch comes down to a few checkable habits: senten
 about 20 words and about 15 on average, the polite "u" rather than "je", and everyday words
 instead of jargon. :func:`check_text` checks one text; :func:`check_texts` adds the average over
 many texts (one reason is often a single short sentence, so the average only means something over
-a whole corpus). Nothing here knows about schemes; it is meant to move to a shared place.
+a whole corpus). Shared by the budget service's scheme texts and the assistant's responses
+(tests/test_domain.py); it knows nothing of either.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "Problem",
     "check_text",
     "check_texts",
+    "explained",
     "sentences",
     "words",
 ]
@@ -137,12 +139,18 @@ def check_texts(texts: Iterable[str]) -> list[Problem]:
     return problems
 
 
+def explained(term: str, text: str) -> bool:
+    """A hard word may stay when the text explains it: "term (uitleg)" or "term: dat is ..."."""
+    pattern = re.escape(term) + r"""\s*(?:\(|[:,-]\s*(?:dat|dit)\s+(?:is|betekent)\b)"""
+    return re.search(pattern, text, re.IGNORECASE) is not None
+
+
 def _jargon(text: str) -> list[Problem]:
     folded = f" {' '.join(words(text.casefold()))} "
     found = []
     for term, plain in JARGON.items():
         # Word boundaries on the tokenised text: "indien" must not match "indienen".
-        if f" {' '.join(words(term))} " in folded:
+        if f" {' '.join(words(term))} " in folded and not explained(term, text):
             found.append(Problem("jargon", f"'{term}' is jargon; write '{plain}'", term))
     return found
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -11,16 +11,36 @@ from actions.clients.errors import ServiceUnavailable
 from bot.settings import settings
 
 SERVICE = "catalog"
+API_PAGE_SIZE = 10  # OOAPI allows 10, 20, 50, 100 or 250
 
 
-def _dutch_text(values: list[dict[str, str]] | None) -> str:
+def dutch_text(values: list[dict[str, str]] | str | None) -> str:
     """Pick the Dutch value of an OOAPI LanguageTypedString list, else the first one."""
+    if isinstance(values, str):
+        return values
     if not values:
         return ""
     for item in values:
         if item.get("language", "").lower().startswith("nl"):
             return item.get("value", "")
     return values[0].get("value", "")
+
+
+def format_address(address: dict[str, Any] | str | None) -> str:
+    """An OOAPI address as one Dutch line: 'Nieuwe Inslag 2, Breda'."""
+    if not address:
+        return ""
+    if isinstance(address, str):
+        return address
+    street = " ".join(p for p in (address.get("street"), address.get("streetNumber")) if p)
+    location = (address.get("ext") or {}).get("locationName")
+    return ", ".join(p for p in (location, street, address.get("city")) if p)
+
+
+def as_text(value: list[str] | str | None) -> str | None:
+    if isinstance(value, list):
+        return "; ".join(value) or None
+    return value or None
 
 
 @dataclass(frozen=True)
@@ -40,13 +60,82 @@ class CourseSummary:
         cost = (offering.get("cost") or {}).get("amount")
         return cls(
             course_id=str(course.get("courseId", "")),
-            name=_dutch_text(course.get("name")),
+            name=dutch_text(course.get("name")),
             place=offering.get("municipality") or "",
             start_date=offering.get("startDate"),
             schedule=offering.get("schedule"),
             cost_eur=float(cost) if cost is not None else None,
             provider=ext.get("organizationName"),
         )
+
+
+@dataclass(frozen=True)
+class CourseDetails:
+    summary: CourseSummary
+    description: str
+    address: str | None
+    link: str | None
+    phone: str | None
+    accessibility: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_ooapi(cls, course: dict[str, Any]) -> CourseDetails:
+        ext = course.get("ext") or {}
+        offering = ext.get("nextOffering") or {}
+        return cls(
+            summary=CourseSummary.from_ooapi(course),
+            description=dutch_text(course.get("description")),
+            address=format_address(offering.get("address")) or offering.get("locationName"),
+            link=course.get("link"),
+            phone=ext.get("organizationPhone"),
+            accessibility=list(offering.get("accessibility") or ext.get("accessibility") or []),
+        )
+
+
+@dataclass(frozen=True)
+class Organization:
+    name: str
+    address: str
+    phone: str | None
+    walk_in_hours: str | None
+    municipality: str | None
+
+    @classmethod
+    def from_ooapi(cls, item: dict[str, Any]) -> Organization:
+        ext = item.get("ext") or {}
+        addresses = [format_address(a) for a in item.get("addresses") or []]
+        return cls(
+            name=dutch_text(item.get("name")),
+            address=next((a for a in addresses if a), ""),
+            phone=ext.get("phone"),
+            walk_in_hours=as_text(ext.get("walkInHours")),
+            municipality=ext.get("municipality"),
+        )
+
+
+@dataclass(frozen=True)
+class CourseSearch:
+    topic: str | None = None
+    query: str | None = None
+    municipality: str | None = None
+    time_of_day: str | None = None
+    free_only: bool = False
+
+    def params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if self.topic:
+            params["topic"] = self.topic
+        if self.query:
+            params["q"] = self.query
+        if self.municipality and self.municipality != "online":
+            params["municipality"] = self.municipality
+        if self.municipality == "online":
+            params["modeOfDelivery"] = "online"
+        if self.time_of_day in ("daytime", "evening"):
+            params["timeOfDay"] = self.time_of_day
+        if self.free_only:
+            params["maxCost"] = 0
+        return params
 
 
 class CatalogClient:
@@ -61,17 +150,18 @@ class CatalogClient:
         self.timeout = timeout if timeout is not None else config.service_timeout_seconds
         self.session = session or requests.Session()
 
-    def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """GET a JSON body; None for 404; ServiceUnavailable for anything else that fails."""
         try:
             response = self.session.get(
-                f"{self.base_url}{path}", params=params, timeout=self.timeout
+                f"{self.base_url}{path}", params=params or {}, timeout=self.timeout
             )
         except requests.RequestException as exc:
             raise ServiceUnavailable(SERVICE, type(exc).__name__) from exc
-        if response.status_code >= 500:
-            raise ServiceUnavailable(SERVICE, f"HTTP {response.status_code}")
+        if response.status_code == 404:
+            return None
         if response.status_code >= 400:
-            raise ServiceUnavailable(SERVICE, f"rejected with HTTP {response.status_code}")
+            raise ServiceUnavailable(SERVICE, f"HTTP {response.status_code}")
         try:
             return response.json()
         except ValueError as exc:
@@ -83,14 +173,49 @@ class CatalogClient:
         *,
         topic: str | None = None,
         municipality: str | None = None,
-        page_size: int = 10,
+        page_size: int = API_PAGE_SIZE,
     ) -> list[CourseSummary]:
-        params: dict[str, Any] = {"pageSize": page_size}
-        if query:
-            params["q"] = query
-        if topic:
-            params["topic"] = topic
-        if municipality:
+        search = CourseSearch(topic=topic, query=query, municipality=municipality)
+        return self.find_courses(search, first=0, count=page_size)
+
+    def find_courses(self, search: CourseSearch, first: int, count: int) -> list[CourseSummary]:
+        """Courses first..first+count-1 of a search, best first (OOAPI pages of 10)."""
+        results: list[CourseSummary] = []
+        last = first + count - 1
+        for page in range(first // API_PAGE_SIZE + 1, last // API_PAGE_SIZE + 2):
+            params = {**search.params(), "pageSize": API_PAGE_SIZE, "pageNumber": page}
+            body = self._get("/courses", params) or {}
+            items = [CourseSummary.from_ooapi(item) for item in body.get("items", [])]
+            offset = (page - 1) * API_PAGE_SIZE
+            results += [c for i, c in enumerate(items, start=offset) if first <= i <= last]
+            if not body.get("hasNextPage"):
+                break
+        return results
+
+    def course(self, course_id: str) -> CourseDetails | None:
+        body = self._get(f"/courses/{course_id}")
+        return CourseDetails.from_ooapi(body) if body else None
+
+    def find_organizations(
+        self, helps_with: str | None, municipality: str | None, count: int = 3
+    ) -> list[Organization]:
+        params: dict[str, Any] = {"pageSize": API_PAGE_SIZE}
+        if helps_with:
+            params["helpsWith"] = helps_with
+        if municipality and municipality != "online":
             params["municipality"] = municipality
-        body = self._get("/courses", params)
-        return [CourseSummary.from_ooapi(item) for item in body.get("items", [])]
+        body = self._get("/organizations", params) or {}
+        return [Organization.from_ooapi(item) for item in body.get("items", [])][:count]
+
+
+class UsesCatalog:
+    """Mixin for actions that ask the catalog; the client is made on first use."""
+
+    def __init__(self, client: CatalogClient | None = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> CatalogClient:
+        if self._client is None:
+            self._client = CatalogClient()
+        return self._client

@@ -23,6 +23,7 @@ __all__ = [
     "all_municipalities",
     "distance_km",
     "find_municipality",
+    "municipality_for_place",
     "in_region",
     "neighbours",
     "normalize_name",
@@ -33,6 +34,7 @@ __all__ = [
 DATA_DIR = Path(__file__).resolve().parent
 MUNICIPALITIES_CSV = DATA_DIR / "municipalities.csv"
 REGIONS_YAML = DATA_DIR / "regions.yaml"
+PLACES_CSV = DATA_DIR / "places.csv"
 
 # Mean Earth radius (IUGG); the spherical error is far below what a town-hall point implies.
 EARTH_RADIUS_KM = 6371.0088
@@ -108,6 +110,19 @@ def find_municipality(text: str) -> Municipality | None:
     if code_match:
         return _by_code().get(f"GM{int(code_match.group(1)):04d}")
     code = _name_index().get(normalize_name(query))
+    return _by_code()[code] if code else None
+
+
+def municipality_for_place(text: str) -> Municipality | None:
+    """Like :func:`find_municipality`, but also knows towns and villages (``Oudenbosch``).
+
+    People name the place they live in, not always its municipality. places.csv maps the
+    towns of West-Brabant to their municipality; a municipality's own name always wins.
+    """
+    found = find_municipality(text)
+    if found or not isinstance(text, str) or len(text) > MAX_QUERY_LENGTH:
+        return found
+    code = _places().get(normalize_name(text))
     return _by_code()[code] if code else None
 
 
@@ -195,6 +210,18 @@ def _name_index() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def _places() -> dict[str, str]:
+    with PLACES_CSV.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    known = _by_code()
+    places = {}
+    for row in rows:
+        _require_known(row["municipality_code"], known, f"places.csv ({row['place']})")
+        places[normalize_name(row["place"])] = row["municipality_code"]
+    return places
+
+
+@lru_cache(maxsize=1)
 def _regions_document() -> dict[str, object]:
     document = yaml.safe_load(REGIONS_YAML.read_text(encoding="utf-8"))
     known = _by_code()
@@ -245,4 +272,5 @@ def _codes(value: object, where: str) -> list[str]:
 
 def _require_known(code: str, known: dict[str, Municipality], where: str) -> None:
     if code not in known:
-        raise ValueError(f"{REGIONS_YAML.name}: {where} names unknown code {code!r}")
+        where = where if where.startswith("places.csv") else f"{REGIONS_YAML.name}: {where}"
+        raise ValueError(f"{where} names unknown municipality code {code!r}")

@@ -1,45 +1,70 @@
+import pytest
+import requests
 import responses
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clients.catalog import CatalogClient
 from actions.contacts import fallback_contact
-from actions.courses import MAX_RESULTS, ActionSearchCourses
-from tests.actions.clients.test_catalog import ooapi_course
+from actions.courses import (
+    FREE_TEXT_TOPIC,
+    PAGE_SIZE,
+    ActionCourseDetails,
+    ActionMoreCourses,
+    ActionPrepareCourseSearch,
+    ActionSearchCourses,
+    ValidateCourseForm,
+    known_topics,
+)
+from tests.actions.conftest import make_tracker
 
 BASE = "http://catalog.test/v5"
 
 
-def tracker_with(**slots) -> Tracker:
-    return Tracker(
-        sender_id="test",
-        slots=slots,
-        latest_message={"intent": {"name": "find_course"}, "entities": [], "text": ""},
-        events=[],
-        paused=False,
-        followup_action=None,
-        active_loop={},
-        latest_action_name="action_listen",
-    )
+def ooapi_course(name="Klik & Tik", municipality="Breda", cost=0, course_id="c-1"):
+    return {
+        "courseId": course_id,
+        "name": [{"language": "en-GB", "value": "Click"}, {"language": "nl-NL", "value": name}],
+        "description": [{"language": "nl-NL", "value": "Rustig leren werken met de computer."}],
+        "link": "https://example.org/aanmelden",
+        "ext": {
+            "organizationName": "Bibliotheek Breda",
+            "nextOffering": {
+                "startDate": "2027-01-12",
+                "municipality": municipality,
+                "schedule": "dinsdag 10:00-12:00",
+                "cost": {"amount": cost, "currency": "EUR"},
+                "address": {"street": "Molenstraat", "streetNumber": "6", "city": municipality},
+                "accessibility": ["rolstoeltoegankelijk"],
+            },
+        },
+    }
 
 
-def run_action(**slots) -> list[dict]:
+def page(items, has_next=False):
+    return {"items": items, "pageNumber": 1, "hasNextPage": has_next}
+
+
+def run(action, **tracker_args):
     dispatcher = CollectingDispatcher()
-    action = ActionSearchCourses(CatalogClient(BASE, timeout=0.5))
-    events = action.run(dispatcher, tracker_with(**slots), domain={})
-    assert events == []
-    return dispatcher.messages
+    events = action.run(dispatcher, make_tracker(**tracker_args), domain={})
+    return dispatcher.messages, events
+
+
+def client():
+    return CatalogClient(BASE, timeout=0.5)
 
 
 @responses.activate
-def test_shows_at_most_three_courses_with_place_start_and_cost():
-    items = [ooapi_course(name=f"Cursus {i}", cost=i * 10) for i in range(5)]
-    responses.get(f"{BASE}/courses", json={"items": items})
-    messages = run_action(topic="digital", municipality="Breda")
+def test_search_shows_three_courses_each_with_a_details_button():
+    items = [ooapi_course(name=f"Cursus {i}", cost=i * 10, course_id=f"c-{i}") for i in range(5)]
+    responses.get(f"{BASE}/courses", json=page(items))
+    messages, _ = run(
+        ActionSearchCourses(client()), slots={"topic": "digital", "municipality": "Breda"}
+    )
     assert messages[0]["response"] == "courses_found"
-    courses = [m["text"] for m in messages if m.get("text")]
-    assert len(courses) == MAX_RESULTS
-    assert courses[0].splitlines() == [
+    courses = [m for m in messages if m.get("text")]
+    assert len(courses) == PAGE_SIZE
+    assert courses[0]["text"].splitlines() == [
         "Cursus 0",
         "Waar: Breda",
         "Start: dinsdag 12 januari 2027",
@@ -47,21 +72,155 @@ def test_shows_at_most_three_courses_with_place_start_and_cost():
         "Kosten: gratis",
         "Door: Bibliotheek Breda",
     ]
-    assert "Kosten: € 10" in courses[1]
-    assert messages[-1]["response"] == "after_results"
+    assert courses[0]["buttons"][0]["title"] == "Meer over deze cursus"
+    assert '"course_id": "c-0"' in courses[0]["buttons"][0]["payload"]
+    assert "Kosten: € 10" in courses[1]["text"]
+    after = messages[-1]
+    assert after["response"] == "after_results"
+    assert after["buttons"][0]["payload"] == "/more_results"
 
 
 @responses.activate
-def test_no_results_says_so():
-    responses.get(f"{BASE}/courses", json={"items": []})
-    messages = run_action(topic="digital", municipality="Zundert")
+def test_search_sends_the_wishes_to_the_catalog():
+    responses.get(
+        f"{BASE}/courses",
+        json=page([ooapi_course()]),
+        match=[
+            responses.matchers.query_param_matcher(
+                {
+                    "topic": "digital",
+                    "municipality": "Breda",
+                    "timeOfDay": "evening",
+                    "maxCost": "0",
+                    "pageSize": "10",
+                    "pageNumber": "1",
+                }
+            )
+        ],
+    )
+    slots = {"topic": "digital", "municipality": "Breda", "time_of_day": "evening"}
+    messages, _ = run(ActionSearchCourses(client()), slots={**slots, "free_only": True})
+    assert messages[0]["response"] == "courses_found"
+
+
+@responses.activate
+def test_nearest_courses_elsewhere_are_announced():
+    responses.get(f"{BASE}/courses", json=page([ooapi_course(municipality="Etten-Leur")]))
+    messages, _ = run(
+        ActionSearchCourses(client()), slots={"topic": "digital", "municipality": "Zundert"}
+    )
+    assert messages[0]["response"] == "courses_nearby_instead"
+    assert messages[0]["place"] == "Zundert"
+
+
+@responses.activate
+def test_no_results_with_wishes_widens_the_search():
+    responses.get(f"{BASE}/courses", json=page([]))
+    responses.get(f"{BASE}/courses", json=page([ooapi_course()]))
+    responses.get(f"{BASE}/courses", json=page([ooapi_course()]))
+    slots = {"topic": "digital", "municipality": "Breda", "time_of_day": "evening"}
+    messages, _ = run(ActionSearchCourses(client()), slots=slots)
+    assert messages[0]["response"] == "courses_without_wishes"
+    assert "timeOfDay" not in responses.calls[1].request.url
+
+
+@responses.activate
+def test_no_results_at_all_offers_help_nearby():
+    responses.get(f"{BASE}/courses", json=page([]))
+    messages, _ = run(ActionSearchCourses(client()), slots={"topic": "business"})
     assert [m["response"] for m in messages] == ["no_courses_found"]
 
 
 @responses.activate
-def test_catalog_down_gives_a_phone_number():
-    responses.get(f"{BASE}/courses", status=503)
-    [message] = run_action(topic="digital")
+@pytest.mark.parametrize("failure", [{"status": 503}, {"body": requests.ConnectionError("down")}])
+def test_catalog_down_gives_a_phone_number(failure):
+    responses.get(f"{BASE}/courses", **failure)
+    [message], _ = run(ActionSearchCourses(client()), slots={"topic": "digital"})
     assert message["response"] == "catalog_unavailable"
     assert message["phone"] == fallback_contact().phone
-    assert message["website"].startswith("https://")
+
+
+@responses.activate
+def test_more_results_shows_the_next_three():
+    items = [ooapi_course(name=f"Cursus {i}", course_id=f"c-{i}") for i in range(8)]
+    responses.get(f"{BASE}/courses", json=page(items))
+    messages, events = run(
+        ActionMoreCourses(client()), slots={"topic": "digital", "results_page": 1}
+    )
+    names = [m["text"].splitlines()[0] for m in messages if m.get("text")]
+    assert names == ["Cursus 3", "Cursus 4", "Cursus 5"]
+    assert events == [{"event": "slot", "timestamp": None, "name": "results_page", "value": 2}]
+
+
+@responses.activate
+def test_more_results_at_the_end_says_so():
+    responses.get(f"{BASE}/courses", json=page([ooapi_course()]))
+    messages, events = run(
+        ActionMoreCourses(client()), slots={"topic": "digital", "results_page": 1}
+    )
+    assert messages[0]["response"] == "no_more_courses"
+    assert events == []
+
+
+@responses.activate
+def test_course_details_show_address_accessibility_and_how_to_register():
+    responses.get(f"{BASE}/courses/c-1", json=ooapi_course())
+    messages, _ = run(ActionCourseDetails(client()), slots={"course_id": "c-1"})
+    text = messages[0]["text"]
+    assert "Adres: Molenstraat 6, Breda" in text
+    assert "Toegankelijk: rolstoeltoegankelijk" in text
+    assert "Aanmelden: https://example.org/aanmelden" in text
+
+
+@responses.activate
+def test_unknown_course_is_said_plainly():
+    responses.get(f"{BASE}/courses/gone", status=404)
+    messages, _ = run(ActionCourseDetails(client()), slots={"course_id": "gone"})
+    assert messages[0]["response"] == "course_not_found"
+
+
+def test_prepare_keeps_the_place_and_what_was_just_said():
+    _, events = run(
+        ActionPrepareCourseSearch(),
+        slots={"municipality": "Breda", "topic": "dutch"},
+        entities=[{"entity": "topic", "value": "digital"}],
+    )
+    cleared = {e["name"] for e in events if e["value"] is None}
+    assert cleared == {"time_of_day", "free_only"}
+
+
+def validate(slot, value, **tracker_args):
+    dispatcher = CollectingDispatcher()
+    method = getattr(ValidateCourseForm(), f"validate_{slot}")
+    return method(value, dispatcher, make_tracker(**tracker_args), {}), dispatcher.messages
+
+
+def test_known_topics_come_from_the_catalog():
+    assert {"digital", "dutch"} <= known_topics()
+
+
+def test_free_text_topic_becomes_a_search_query():
+    result, _ = validate("topic", "bloemschikken")
+    assert result == {"topic": FREE_TEXT_TOPIC, "course_query": "bloemschikken"}
+
+
+def test_unknown_topic_with_other_entities_is_asked_again():
+    result, messages = validate(
+        "topic", "in Breda", entities=[{"entity": "municipality", "value": "Breda"}]
+    )
+    assert result == {"topic": None}
+    assert messages[0]["response"] == "unknown_topic"
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [("etten leur", "Etten-Leur"), ("Oudenbosch", "Halderberge"), ("thuis", "online")],
+)
+def test_places_are_made_canonical(typed, canonical):
+    assert validate("municipality", typed)[0] == {"municipality": canonical}
+
+
+def test_unknown_place_is_asked_again():
+    result, messages = validate("municipality", "Atlantis")
+    assert result == {"municipality": None}
+    assert messages[0]["response"] == "unknown_municipality"

@@ -2,14 +2,17 @@
 
 Starts on free ports with its own var/ directory, so a developer's running stack and
 .env do not matter. Reuses the trained model (make test trains it before pytest).
+Checks what a citizen sees through the REST channel.
 """
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import sqlite3
 import time
+import uuid
 
 import pytest
 import requests
@@ -18,6 +21,7 @@ from actions.contacts import fallback_contact
 from bot.launcher import Stack
 from bot.settings import settings
 from bot.training import ensure_model
+from services.callbacks import CallbackStore
 
 pytestmark = pytest.mark.stack
 PORT_SETTINGS = ("RASA_PORT", "ACTION_PORT", "CATALOG_PORT", "BUDGET_PORT", "WEB_PORT")
@@ -37,8 +41,9 @@ def stack(tmp_path_factory):
             env.setenv(name, str(free_port()))
         env.setenv("VAR_DIR", str(var_dir))
         env.setenv("TRACKER_DB", str(var_dir / "tracker.db"))
+        env.setenv("CALLBACK_DATABASE_URL", f"sqlite:///{var_dir / 'callbacks.db'}")
         env.setenv("LEERWIJZER_HOST", "127.0.0.1")
-        for inherited in ("CATALOG_URL", "BUDGET_URL", "CORS_ORIGINS"):
+        for inherited in ("CATALOG_URL", "BUDGET_URL", "CORS_ORIGINS", "CATALOG_DATABASE_URL"):
             env.delenv(inherited, raising=False)
         settings.cache_clear()
         config = settings()
@@ -48,46 +53,173 @@ def stack(tmp_path_factory):
     settings.cache_clear()
 
 
-def say(stack: Stack, sender: str, text: str) -> list[dict]:
-    response = requests.post(
-        f"{stack.config.rasa_url}/webhooks/rest/webhook",
-        json={"sender": sender, "message": text},
-        timeout=30,
-    )
-    assert response.status_code == 200
-    return response.json()
+class Citizen:
+    """One conversation through the REST channel."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.sender = f"e2e-{uuid.uuid4().hex[:10]}"
+
+    def say(self, text: str) -> list[dict]:
+        response = requests.post(
+            f"{self.stack.config.rasa_url}/webhooks/rest/webhook",
+            json={"sender": self.sender, "message": text},
+            timeout=30,
+        )
+        assert response.status_code == 200
+        answers = response.json()
+        assert answers, f"no answer to {text!r}"
+        return answers
+
+    def stored_events(self) -> list[dict]:
+        with sqlite3.connect(self.stack.config.tracker_db) as db:
+            rows = db.execute(
+                "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (self.sender,)
+            ).fetchall()
+        return [json.loads(data) for (data,) in rows]
 
 
-def test_greeting_says_it_is_a_computer_program(stack):
-    [answer] = say(stack, "e2e-greet", "hallo")
-    assert "computerprogramma" in answer["text"]
-    assert [b["title"] for b in answer["buttons"]]
+def texts(answers: list[dict]) -> str:
+    return "\n".join(a.get("text") or "" for a in answers)
 
 
-def test_skeleton_conversation_shows_courses_from_the_catalog_service(stack):
+def buttons(answers: list[dict]) -> list[dict]:
+    return [b for a in answers for b in a.get("buttons") or []]
+
+
+def course_names(answers: list[dict]) -> list[str]:
+    return [a["text"].splitlines()[0] for a in answers if "\nWaar:" in (a.get("text") or "")]
+
+
+def test_welcome_says_computer_program_person_and_privacy(stack):
+    answers = Citizen(stack).say("hallo")
+    text = texts(answers)
+    assert "computerprogramma" in text
+    assert "mens" in text
+    assert stack.config.privacy_url in text
+    titles = [b["title"] for b in buttons(answers)]
+    assert 3 <= len(titles) <= 4
+    assert "Andere taal" in titles
+
+
+def test_course_search_shows_courses_from_the_catalog(stack):
     catalog = requests.get(
         f"{stack.config.catalog_url}/courses",
-        params={"topic": "digital", "municipality": "Breda"},
+        params={"topic": "digital", "municipality": "Breda", "pageSize": 10},
         timeout=5,
     ).json()
-    expected_names = [c["name"][0]["value"] for c in catalog["items"]][:3]
-    assert expected_names, "the example catalog has computer courses in Breda"
+    expected = [c["name"][0]["value"] for c in catalog["items"]][:3]
+    assert expected, "the example catalog has computer courses near Breda"
 
-    answers = say(stack, "e2e-course", "Ik zoek een computercursus in Breda")
-    texts = [a.get("text", "") for a in answers]
-    shown = [t.splitlines()[0] for t in texts if "\nWaar:" in t]
-    assert shown == expected_names
-    assert all("Start:" in t for t in texts if "\nWaar:" in t)
-    assert answers[-1]["buttons"], "the citizen gets buttons for a next step"
+    citizen = Citizen(stack)
+    answers = citizen.say("Ik zoek een computercursus in Breda")
+    assert course_names(answers) == expected
+    payloads = [b["payload"] for b in buttons(answers)]
+    assert any(p.startswith("/course_details") for p in payloads)
+    assert "/more_results" in payloads
+
+    details = citizen.say(next(p for p in payloads if p.startswith("/course_details")))
+    assert expected[0] in texts(details)
+    more = citizen.say("/more_results")
+    assert course_names(more) and set(course_names(more)).isdisjoint(expected)
 
 
-def test_conversation_is_stored_in_the_sqlite_tracker_store(stack):
-    say(stack, "e2e-stored", "hallo")
-    with sqlite3.connect(stack.config.tracker_db) as db:
-        count = db.execute(
-            "SELECT count(*) FROM events WHERE sender_id = ?", ("e2e-stored",)
-        ).fetchone()[0]
-    assert count > 0
+def test_course_form_asks_one_question_at_a_time(stack):
+    citizen = Citizen(stack)
+    first = citizen.say("ik wil iets leren")
+    assert "Wat wilt u leren?" in texts(first)
+    second = citizen.say('/inform{"topic": "dutch"}')
+    assert "plaats" in texts(second)
+    third = citizen.say("Roosendaal")
+    assert course_names(third)
+
+
+def test_who_pays_asks_only_what_is_needed_and_names_schemes(stack):
+    citizen = Citizen(stack)
+    intro = citizen.say("kan ik nog STAP budget krijgen")
+    assert "bestaat niet meer" in texts(intro)
+    assert "Hoe oud bent u?" in texts(intro)
+    assert "Wat doet u nu?" in texts(citizen.say("zevenenzestig"))
+    assert "Wat wilt u leren?" in texts(citizen.say('/inform{"situation": "retired"}'))
+    assert "inburgeren" in texts(citizen.say('/inform{"goal": "basic_skills"}'))
+    result = citizen.say('/inform{"integration": "no"}')
+    schemes = requests.post(
+        f"{stack.config.budget_url}/v1/eligibility",
+        json={"age": 67, "situation": "retired", "goal": "basic_skills",
+              "integration_obligation": False},
+        timeout=5,
+    ).json()["results"]  # fmt: skip
+    fitting = [s["name"] for s in schemes if s["status"] in ("eligible", "maybe")]
+    assert fitting
+    for name in fitting[:3]:
+        assert name in texts(result)
+    for question in ("BSN", "inkomen", "nationaliteit", "geloof"):
+        assert question not in texts(intro)
+
+
+def test_help_nearby_lists_organizations(stack):
+    citizen = Citizen(stack)
+    citizen.say('/find_support{"help_kind": "dutch"}')
+    answers = citizen.say("Roosendaal")
+    assert "Taalhuis" in texts(answers)
+    assert "Adres:" in texts(answers)
+
+
+def test_a_person_then_a_stored_call_back_request(stack):
+    citizen = Citizen(stack)
+    offer = citizen.say("ik wil een mens spreken")
+    assert any(ch.isdigit() for ch in texts(offer)), "a phone number is given"
+    assert "/request_callback" in [b["payload"] for b in buttons(offer)]
+    assert "voornaam" in texts(citizen.say("/request_callback"))
+    assert "telefoonnummer" in texts(citizen.say("Fatima"))
+    assert "klopt niet" in texts(citizen.say("12345"))
+    citizen.say("06-12345678")
+    consent = citizen.say('/inform{"daypart": "morning"}')
+    assert "bewaren" in texts(consent)
+    confirmation = texts(citizen.say("/affirm"))
+    reference = next(word.strip(".") for word in confirmation.split() if word.startswith("LW-"))
+    store = CallbackStore(stack.config.callback_database_url)
+    stored = store.get(reference)
+    assert stored is not None and stored.phone == "+31612345678"
+    assert stored.first_name == "Fatima"
+
+
+def test_forget_me_deletes_the_conversation(stack):
+    citizen = Citizen(stack)
+    citizen.say("hallo")
+    assert citizen.stored_events()
+    answers = citizen.say("wis mijn gegevens")
+    assert "gewist" in texts(answers)
+    assert citizen.stored_events() == []
+
+
+def test_personal_numbers_are_masked_in_the_stored_tracker(stack):
+    citizen = Citizen(stack)
+    warning = citizen.say("mijn bsn is 111222333")
+    assert "BSN" in texts(warning)
+    citizen.say("mijn mail is jan.jansen@example.nl en bel 0612345678")
+    stored = json.dumps(citizen.stored_events())
+    for secret in ("111222333", "jan.jansen@example.nl", "0612345678"):
+        assert secret not in stored
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["", " ", "😀😀😀", "x" * 5000, "<script>alert(1)</script>", "مرحبا كيف حالك",
+     '/inform{"callback_consent": true}', "' OR 1=1 --"],
+)  # fmt: skip
+def test_odd_input_always_gets_an_answer(stack, message):
+    answers = Citizen(stack).say(message)
+    assert texts(answers).strip()
+    assert "<script>" not in texts(answers)
+
+
+def test_repeat_and_simpler(stack):
+    citizen = Citizen(stack)
+    greeting = citizen.say("hallo")
+    assert texts(citizen.say("wat zei u")) == texts(greeting)
+    simpler = texts(citizen.say("ik snap het niet"))
+    assert simpler and simpler != texts(greeting)
 
 
 def test_web_page_is_served_with_the_rasa_address(stack):
@@ -98,7 +230,9 @@ def test_web_page_is_served_with_the_rasa_address(stack):
 
 
 def test_http_api_needs_the_token(stack):
-    url = f"{stack.config.rasa_url}/conversations/e2e-greet/tracker"
+    citizen = Citizen(stack)
+    citizen.say("hallo")
+    url = f"{stack.config.rasa_url}/conversations/{citizen.sender}/tracker"
     assert requests.get(url, timeout=5).status_code == 401
     authorised = requests.get(url, params={"token": stack.config.rasa_auth_token}, timeout=5)
     assert authorised.status_code == 200
@@ -110,9 +244,8 @@ def test_catalog_down_gives_a_plain_answer_with_a_phone_number(stack):
     catalog.popen.send_signal(signal.SIGTERM)
     catalog.popen.wait(timeout=10)
     started = time.monotonic()
-    answers = say(stack, "e2e-down", "Ik zoek een computercursus in Breda")
+    answers = Citizen(stack).say("Ik zoek een computercursus in Breda")
     elapsed = time.monotonic() - started
-    text = " ".join(a.get("text", "") for a in answers)
-    assert fallback_contact().phone in text
-    assert "Leerwerkloket" in text
+    assert fallback_contact().phone in texts(answers)
+    assert "Leerwerkloket" in texts(answers)
     assert elapsed < 3.0

@@ -344,3 +344,38 @@ def test_data_files_are_found_from_any_working_directory(tmp_path, monkeypatch) 
 
 def _regions_file() -> dict:
     return yaml.safe_load(geo.REGIONS_YAML.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("place", "municipality"),
+    [
+        ("Oudenbosch", "Halderberge"),
+        ("zevenbergen", "Moerdijk"),
+        ("Prinsenbeek", "Breda"),
+        ("sint willebrord", "Rucphen"),
+        ("St. Willebrord", "Rucphen"),
+        ("Halsteren", "Bergen op Zoom"),
+        ("Breda", "Breda"),
+        ("etten leur", "Etten-Leur"),
+    ],
+)
+def test_towns_resolve_to_their_municipality(place: str, municipality: str) -> None:
+    found = geo.municipality_for_place(place)
+    assert found is not None and found.name == municipality
+
+
+def test_every_town_lies_in_west_brabant_and_is_not_a_municipality_name() -> None:
+    import csv
+
+    with geo.PLACES_CSV.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) >= 50
+    for row in rows:
+        assert geo.find_municipality(row["place"]) is None, row["place"]
+        found = geo.municipality_for_place(row["place"])
+        assert found is not None and geo.in_region(found, "west-brabant"), row["place"]
+
+
+def test_unknown_place_is_none() -> None:
+    assert geo.municipality_for_place("Atlantis") is None
+    assert geo.municipality_for_place("x" * 10_000) is None

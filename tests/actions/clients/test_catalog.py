@@ -3,7 +3,7 @@ import requests
 import responses
 
 from actions.clients import ServiceUnavailable
-from actions.clients.catalog import CatalogClient
+from actions.clients.catalog import CatalogClient, CourseSearch, Organization
 
 BASE = "http://catalog.test/v5"
 
@@ -31,7 +31,7 @@ def test_search_sends_ooapi_parameters_and_reads_the_dutch_name():
         json={"items": [ooapi_course()], "pageNumber": 1},
         match=[
             responses.matchers.query_param_matcher(
-                {"pageSize": "10", "topic": "digital", "municipality": "Breda"}
+                {"pageSize": "10", "pageNumber": "1", "topic": "digital", "municipality": "Breda"}
             )
         ],
     )
@@ -54,7 +54,7 @@ def test_missing_ext_gives_empty_fields_not_an_error():
     "failure",
     [
         {"status": 500, "json": {"title": "boom"}},
-        {"status": 404, "json": {}},
+        {"status": 400, "json": {}},
         {"body": requests.ConnectionError("refused")},
         {"body": requests.Timeout("slow")},
         {"status": 200, "body": "not json"},
@@ -79,3 +79,32 @@ def test_client_uses_the_configured_timeout():
     responses.add_callback(responses.GET, f"{BASE}/courses", callback=callback)
     CatalogClient(BASE, timeout=1.5).search_courses("computer")
     assert seen["timeout"] == 1.5
+
+
+@responses.activate
+def test_a_window_across_two_api_pages_asks_both():
+    first = [ooapi_course(name=f"C{i}") for i in range(10)]
+    second = [ooapi_course(name=f"C{i}") for i in range(10, 15)]
+    responses.get(f"{BASE}/courses", json={"items": first, "hasNextPage": True})
+    responses.get(f"{BASE}/courses", json={"items": second, "hasNextPage": False})
+    found = CatalogClient(BASE).find_courses(CourseSearch(topic="digital"), first=8, count=4)
+    assert [c.name for c in found] == ["C8", "C9", "C10", "C11"]
+    assert "pageNumber=2" in responses.calls[1].request.url
+
+
+def test_online_is_a_mode_of_delivery_not_a_place():
+    params = CourseSearch(topic="dutch", municipality="online").params()
+    assert params == {"topic": "dutch", "modeOfDelivery": "online"}
+
+
+def test_organization_reads_address_hours_and_phone():
+    org = Organization.from_ooapi(
+        {
+            "name": [{"language": "nl-NL", "value": "Taalhuis Breda"}],
+            "addresses": [{"street": "Molenstraat", "streetNumber": "6", "city": "Breda"}],
+            "ext": {"phone": "076 123 4567", "walkInHours": ["di 10-12", "do 14-16"]},
+        }
+    )
+    assert org.address == "Molenstraat 6, Breda"
+    assert org.walk_in_hours == "di 10-12; do 14-16"
+    assert org.phone == "076 123 4567"

@@ -12,8 +12,8 @@ from services.budget.eligibility import (
     MISSING_ASK,
     UNRECOGNISED_MUNICIPALITY,
 )
-from services.budget.plain_language import check_text, check_texts, sentences, words
 from services.budget.schemes import BEFORE_RULES_NEXT_STEP, BEFORE_RULES_REASONS
+from services.plain_language import check_text, check_texts, sentences, words
 
 
 def kinds(text: str) -> list[str]:

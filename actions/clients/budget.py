@@ -1,0 +1,69 @@
+"""Client for the budget service: which schemes fit a profile (POST /v1/eligibility)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from actions.clients.errors import ServiceUnavailable
+from bot.settings import settings
+
+SERVICE = "budget"
+PROFILE_FIELDS = ("age", "municipality", "situation", "integration_obligation", "goal")
+
+
+@dataclass(frozen=True)
+class SchemeResult:
+    scheme_id: str
+    name: str
+    status: str
+    reasons: list[str]
+    next_step: str
+    amount: str | None
+    apply_url: str | None
+    source_urls: list[str]
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> SchemeResult:
+        return cls(
+            scheme_id=item.get("scheme_id", ""),
+            name=item.get("name", ""),
+            status=item.get("status", ""),
+            reasons=list(item.get("reasons") or []),
+            next_step=item.get("next_step", ""),
+            amount=item.get("amount"),
+            apply_url=item.get("apply_url"),
+            source_urls=list(item.get("source_urls") or []),
+        )
+
+
+class BudgetClient:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        config = settings()
+        self.base_url = (base_url or config.budget_url).rstrip("/")
+        self.timeout = timeout if timeout is not None else config.service_timeout_seconds
+        self.session = session or requests.Session()
+
+    def eligibility(self, profile: dict[str, Any]) -> list[SchemeResult]:
+        """Every scheme with its status for this profile, best first; unknown fields dropped."""
+        body = {key: value for key, value in profile.items() if key in PROFILE_FIELDS}
+        body = {key: value for key, value in body.items() if value is not None}
+        try:
+            response = self.session.post(
+                f"{self.base_url}/v1/eligibility", json=body, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            raise ServiceUnavailable(SERVICE, type(exc).__name__) from exc
+        if response.status_code >= 400:
+            raise ServiceUnavailable(SERVICE, f"HTTP {response.status_code}")
+        try:
+            return [SchemeResult.from_json(item) for item in response.json()["results"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ServiceUnavailable(SERVICE, "unexpected answer") from exc

@@ -1,0 +1,134 @@
+"""A call-back request: name, phone number, part of the day and explicit consent.
+
+The request is written to the call-back store before the confirmation is sent, so a
+confirmed request is never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.contacts import fallback_contact, message_placeholders
+from bot.privacy import normalize_phone
+from bot.settings import settings
+from services.callbacks import CallbackRequest, CallbackStore
+
+logger = logging.getLogger(__name__)
+DAYPARTS = ("morning", "afternoon", "any")
+DAYPART_WORDS = {"ochtend": "morning", "morgen": "morning", "middag": "afternoon"}
+CALLBACK_SLOTS = (
+    "callback_name", "callback_phone", "callback_daypart", "callback_consent",
+    "callback_organization", "callback_subject",
+)  # fmt: skip
+# A first name: letters (any script), spaces, hyphens and apostrophes, 1 to 40 characters.
+FIRST_NAME = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ '\-’]){0,39}$")
+
+
+@lru_cache(maxsize=1)
+def callback_store() -> CallbackStore:
+    config = settings()
+    return CallbackStore(config.callback_database_url, config.retention_days)
+
+
+def organization_of(tracker: Tracker) -> str:
+    return tracker.get_slot("callback_organization") or fallback_contact().name
+
+
+class ValidateCallbackForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_callback_form"
+
+    def validate_callback_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        for prefix in ("ik heet ", "mijn naam is ", "ik ben "):
+            if text.lower().startswith(prefix):
+                text = text[len(prefix) :].strip()
+        if FIRST_NAME.match(text):
+            return {"callback_name": text[:1].upper() + text[1:]}
+        dispatcher.utter_message(response="invalid_name")
+        return {"callback_name": None}
+
+    def validate_callback_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        phone = normalize_phone(str(value or ""))
+        if phone:
+            return {"callback_phone": phone}
+        dispatcher.utter_message(response="invalid_phone")
+        return {"callback_phone": None}
+
+    def validate_callback_daypart(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value in DAYPARTS:
+            return {"callback_daypart": value}
+        mapped = {"daytime": "any", "evening": "any"}.get(value) or DAYPART_WORDS.get(
+            str(value).lower()
+        )
+        return {"callback_daypart": mapped}
+
+    def validate_callback_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        # Only an explicit yes (the affirm intent while this question is open) counts.
+        return {"callback_consent": value if isinstance(value, bool) else None}
+
+
+class ActionAskCallbackConsent(Action):
+    def name(self) -> str:
+        return "action_ask_callback_consent"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(
+            response="callback_consent_question",
+            name=organization_of(tracker),
+            **{k: v for k, v in message_placeholders().items() if k != "name"},
+        )
+        return []
+
+
+class ActionSubmitCallback(Action):
+    def __init__(self, store: CallbackStore | None = None) -> None:
+        self._store = store
+
+    def name(self) -> str:
+        return "action_submit_callback"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        cleared = [SlotSet(slot, None) for slot in CALLBACK_SLOTS]
+        placeholders = message_placeholders()
+        if tracker.get_slot("callback_consent") is not True:
+            dispatcher.utter_message(response="callback_declined", **placeholders)
+            return cleared
+        request = CallbackRequest(
+            first_name=tracker.get_slot("callback_name"),
+            phone=tracker.get_slot("callback_phone"),
+            daypart=tracker.get_slot("callback_daypart") or "any",
+            organization=organization_of(tracker),
+            subject=tracker.get_slot("callback_subject"),
+        )
+        try:
+            stored = (self._store or callback_store()).add(request)
+        except Exception as exc:  # noqa: BLE001 - any storage failure: tell, promise nothing
+            # Only the type: the message of a database error can contain the phone number.
+            logger.error("Storing a call-back request failed: %s", type(exc).__name__)
+            dispatcher.utter_message(response="callback_failed", **placeholders)
+            return cleared
+        dispatcher.utter_message(
+            response="callback_confirmed", name=stored.organization, reference=stored.reference
+        )
+        return cleared

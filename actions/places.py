@@ -1,0 +1,32 @@
+"""Turning what a citizen typed into a municipality the services know."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.geo import municipality_for_place
+
+ONLINE = "online"
+ONLINE_WORDS = {"online", "thuis", "vanuit huis", "internet", "op afstand", "via internet"}
+
+
+def canonical_municipality(value: Any) -> str | None:
+    """'etten leur' -> 'Etten-Leur', 'Oudenbosch' -> 'Halderberge', 'thuis' -> 'online'."""
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()[:200]
+    if text.lower() in ONLINE_WORDS:
+        return ONLINE
+    found = municipality_for_place(text)
+    if found:
+        return found.name
+    # "ik woon in Breda": try the words after a preposition, longest first.
+    words = text.replace(",", " ").split()
+    for size in (3, 2, 1):
+        for start in range(len(words) - size + 1):
+            found = municipality_for_place(" ".join(words[start : start + size]))
+            if found:
+                return found.name
+    return None

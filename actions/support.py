@@ -1,0 +1,133 @@
+"""Help nearby and a person: organizations from the catalog, and who is the right one."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.clients import ServiceUnavailable
+from actions.clients.catalog import Organization, UsesCatalog
+from actions.contacts import fallback_contact, message_placeholders
+from actions.places import canonical_municipality
+
+logger = logging.getLogger(__name__)
+HELP_KINDS = (
+    "reading-writing", "digital-government", "dutch", "integration", "work-learning-advice",
+)  # fmt: skip
+MAX_ORGANIZATIONS = 3
+
+# Who is "the right organization" for what the conversation was about: the Taalhuis for
+# language, the Informatiepunt Digitale Overheid for digital government, the Leerwerkloket
+# for learning and work.
+HELP_KIND_BY_TOPIC = {
+    "dutch": "dutch",
+    "reading-writing": "reading-writing",
+    "digital": "digital-government",
+}  # noqa: E501
+HELP_KIND_BY_GOAL = {"dutch_language": "dutch", "basic_skills": "reading-writing"}
+
+
+def right_help_kind(tracker: Tracker) -> str:
+    kind = tracker.get_slot("help_kind")
+    if kind in HELP_KINDS:
+        return kind
+    topic = tracker.get_slot("topic")
+    if topic in HELP_KIND_BY_TOPIC:
+        return HELP_KIND_BY_TOPIC[topic]
+    goal = tracker.get_slot("goal")
+    return HELP_KIND_BY_GOAL.get(goal, "work-learning-advice")
+
+
+def describe_organization(organization: Organization) -> str:
+    lines = [organization.name]
+    if organization.address:
+        lines.append(f"Adres: {organization.address}")
+    if organization.walk_in_hours:
+        lines.append(f"Inloop: {organization.walk_in_hours}")
+    if organization.phone:
+        lines.append(f"Bellen: {organization.phone}")
+    return "\n".join(lines)
+
+
+class ValidateSupportForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_support_form"
+
+    def validate_help_kind(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"help_kind": value if value in HELP_KINDS else None}
+
+    def validate_municipality(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        place = canonical_municipality(value)
+        if place and place != "online":
+            return {"municipality": place}
+        dispatcher.utter_message(response="unknown_municipality")
+        return {"municipality": None}
+
+
+class ActionFindSupport(UsesCatalog, Action):
+    def name(self) -> str:
+        return "action_find_support"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        try:
+            found = self.client.find_organizations(
+                tracker.get_slot("help_kind"), tracker.get_slot("municipality"), MAX_ORGANIZATIONS
+            )
+        except ServiceUnavailable as exc:
+            logger.warning("Organization search failed: %s", exc.reason)
+            dispatcher.utter_message(response="support_unavailable", **message_placeholders())
+            return []
+        if not found:
+            dispatcher.utter_message(response="support_none", **message_placeholders())
+            return []
+        dispatcher.utter_message(response="support_found")
+        for organization in found:
+            dispatcher.utter_message(text=describe_organization(organization))
+        dispatcher.utter_message(response="utter_menu")
+        return []
+
+
+class ActionOfferHuman(UsesCatalog, Action):
+    """Name the right organization with its phone number and hours; offer a call-back."""
+
+    def name(self) -> str:
+        return "action_offer_human"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        organization = None
+        try:
+            found = self.client.find_organizations(
+                right_help_kind(tracker), tracker.get_slot("municipality"), count=1
+            )
+            organization = next((o for o in found if o.phone), None)
+        except ServiceUnavailable as exc:
+            logger.warning("Organization search failed: %s", exc.reason)
+        if organization:
+            visit = (
+                f"Langskomen kan: {organization.walk_in_hours}."
+                if organization.walk_in_hours
+                else ""
+            )
+            name, phone = organization.name, organization.phone
+        else:
+            contact = fallback_contact()
+            name, phone, visit = contact.name, contact.phone, ""
+        dispatcher.utter_message(response="offer_human", name=name, phone=phone, visit=visit)
+        dispatcher.utter_message(response="offer_callback")
+        return [
+            SlotSet("callback_organization", name),
+            SlotSet("callback_subject", right_help_kind(tracker)),
+        ]

@@ -1,0 +1,136 @@
+"""SQL tracker store that masks personal numbers and can forget a conversation.
+
+Configured in endpoints.yml (`type: bot.tracker_store.PrivacyTrackerStore`); works on
+SQLite and PostgreSQL like Rasa's own SQLTrackerStore, which it extends:
+
+- Before events are written, personal numbers in what the citizen typed (user messages,
+  their parse data and slot values) are masked (bot/privacy.py). The one exception is the
+  answer to the call-back form's phone question, which the citizen gives on purpose.
+- When `action_forget_me` has run, every stored event of that conversation is deleted
+  instead of saving the new ones.
+- `delete_older_than` removes whole conversations whose last event is older than a
+  cut-off, for the retention job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.privacy import mask_personal_numbers
+
+logger = logging.getLogger(__name__)
+
+FORGET_ACTION = "action_forget_me"
+PHONE_SLOT = "callback_phone"
+REQUESTED_SLOT = "requested_slot"
+
+
+def _mask_value(value: Any, keep_phone: bool) -> Any:
+    if isinstance(value, str):
+        return mask_personal_numbers(value, keep_phone=keep_phone)
+    if isinstance(value, list):
+        return [_mask_value(item, keep_phone) for item in value]
+    if isinstance(value, dict):
+        return {key: _mask_value(item, keep_phone) for key, item in value.items()}
+    return value
+
+
+def masked_event_data(event: Event, keep_phone: bool = False) -> dict[str, Any]:
+    """The event as stored: what the citizen typed is masked, the bot's own words are not."""
+    data = event.as_dict()
+    if isinstance(event, UserUttered):
+        for key in ("text", "parse_data", "metadata"):
+            if key in data:
+                data[key] = _mask_value(data[key], keep_phone)
+    elif isinstance(event, SlotSet):
+        data["value"] = _mask_value(data.get("value"), keep_phone)
+    return data
+
+
+def phone_answers(events: list[Event]) -> set[int]:
+    """Indexes of events that carry the phone number asked for by the call-back form."""
+    keep: set[int] = set()
+    requested: str | None = None
+    for index, event in enumerate(events):
+        if isinstance(event, SlotSet) and event.key == REQUESTED_SLOT:
+            requested = event.value
+        elif isinstance(event, ActiveLoop) and event.name is None:
+            requested = None
+        elif isinstance(event, UserUttered) and requested == PHONE_SLOT:
+            keep.add(index)
+        if isinstance(event, SlotSet) and event.key == PHONE_SLOT:
+            keep.add(index)
+    return keep
+
+
+class PrivacyTrackerStore(SQLTrackerStore):
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            first_new = self._event_query(
+                session, tracker.sender_id, fetch_events_from_all_sessions=False
+            ).count()
+            events = list(tracker.events)
+            new_events = events[first_new:]
+            if any(
+                isinstance(e, ActionExecuted) and e.action_name == FORGET_ACTION for e in new_events
+            ):
+                self._delete_conversation(session, tracker.sender_id)
+                session.commit()
+                logger.info("A conversation was deleted at the citizen's request.")
+                return
+            keep_phone = phone_answers(events)
+            for index, event in enumerate(new_events, start=first_new):
+                data = masked_event_data(event, keep_phone=index in keep_phone)
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
+
+    def _delete_conversation(self, session: Any, sender_id: str) -> int:
+        return (
+            session.query(self.SQLEvent)
+            .filter(self.SQLEvent.sender_id == sender_id)
+            .delete(synchronize_session=False)
+        )
+
+    def delete_conversation(self, sender_id: str) -> int:
+        """Delete every event of one conversation; returns the number of events deleted."""
+        with self.session_scope() as session:
+            deleted = self._delete_conversation(session, sender_id)
+            session.commit()
+            return deleted
+
+    def delete_older_than(self, days: float, now: float | None = None) -> int:
+        """Delete conversations whose newest event is older than `days`; returns how many."""
+        cutoff = (now if now is not None else time.time()) - days * 86400
+        with self.session_scope() as session:
+            stale = (
+                session.query(self.SQLEvent.sender_id)
+                .group_by(self.SQLEvent.sender_id)
+                .having(sa.func.max(self.SQLEvent.timestamp) < cutoff)
+                .all()
+            )
+            senders = [sender for (sender,) in stale]
+            for chunk_start in range(0, len(senders), 500):
+                chunk = senders[chunk_start : chunk_start + 500]
+                session.query(self.SQLEvent).filter(self.SQLEvent.sender_id.in_(chunk)).delete(
+                    synchronize_session=False
+                )
+            session.commit()
+            return len(senders)

@@ -1,0 +1,133 @@
+"""Durable store of call-back requests on SQLite or PostgreSQL (SQLAlchemy core).
+
+A request is committed before `add` returns, so the assistant only confirms a request
+that is on disk. Every request carries its own expiry date (the retention period).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to mix up on the phone
+REFERENCE_LENGTH = 6
+
+metadata = sa.MetaData()
+requests_table = sa.Table(
+    "callback_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("reference", sa.String(16), nullable=False, unique=True),
+    sa.Column("first_name", sa.String(60), nullable=False),
+    sa.Column("phone", sa.String(20), nullable=False),
+    sa.Column("daypart", sa.String(20), nullable=False),
+    sa.Column("organization", sa.String(200), nullable=False),
+    sa.Column("subject", sa.String(60), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+
+@dataclass(frozen=True)
+class CallbackRequest:
+    first_name: str
+    phone: str
+    daypart: str
+    organization: str
+    subject: str | None = None
+    reference: str | None = None
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+def new_reference() -> str:
+    return "LW-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, future=True)
+
+        @sa.event.listens_for(engine, "connect")
+        def _durable(connection, _record) -> None:  # noqa: ANN001 - DB-API connection
+            # A confirmed request must survive a crash right after the confirmation.
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+
+        return engine
+    return sa.create_engine(url, future=True, pool_pre_ping=True)
+
+
+class CallbackStore:
+    def __init__(self, url: str, retention_days: int = 30) -> None:
+        self.retention = timedelta(days=retention_days)
+        self.engine = _engine(url)
+        metadata.create_all(self.engine)
+
+    def add(self, request: CallbackRequest, now: datetime | None = None) -> CallbackRequest:
+        """Store a request and return it with its reference; committed when this returns."""
+        created = now or datetime.now(timezone.utc)
+        for _ in range(5):
+            stored = CallbackRequest(
+                first_name=request.first_name,
+                phone=request.phone,
+                daypart=request.daypart,
+                organization=request.organization,
+                subject=request.subject,
+                reference=new_reference(),
+                created_at=created,
+                expires_at=created + self.retention,
+            )
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(requests_table.insert().values(**stored.__dict__))
+                return stored
+            except IntegrityError:
+                continue  # a reference collision; draw again
+        raise RuntimeError("Could not draw a unique reference code.")
+
+    def get(self, reference: str) -> CallbackRequest | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(requests_table).where(requests_table.c.reference == reference)
+            ).first()
+        return _request(row) if row else None
+
+    def open_requests(self) -> list[CallbackRequest]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(requests_table).order_by(requests_table.c.created_at)
+            ).all()
+        return [_request(row) for row in rows]
+
+    def delete_expired(self, now: datetime | None = None) -> int:
+        """Delete requests past their retention period; returns how many."""
+        moment = now or datetime.now(timezone.utc)
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                requests_table.delete().where(requests_table.c.expires_at < moment)
+            )
+        return result.rowcount
+
+    def delete(self, reference: str) -> bool:
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                requests_table.delete().where(requests_table.c.reference == reference)
+            )
+        return result.rowcount > 0
+
+
+def _request(row: sa.engine.Row) -> CallbackRequest:
+    values = dict(row._mapping)
+    values.pop("id", None)
+    for key in ("created_at", "expires_at"):
+        if values[key] is not None and values[key].tzinfo is None:
+            values[key] = values[key].replace(tzinfo=timezone.utc)  # SQLite drops the zone
+    return CallbackRequest(**values)

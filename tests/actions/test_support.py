@@ -1,0 +1,76 @@
+import responses
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.clients.catalog import CatalogClient
+from actions.contacts import fallback_contact
+from actions.support import ActionFindSupport, ActionOfferHuman, right_help_kind
+from tests.actions.conftest import make_tracker
+
+BASE = "http://catalog.test/v5"
+
+
+def organization(name="Taalhuis Breda", phone="076 529 1234"):
+    return {
+        "name": [{"language": "nl-NL", "value": name}],
+        "addresses": [{"street": "Molenstraat", "streetNumber": "6", "city": "Breda"}],
+        "ext": {"phone": phone, "walkInHours": ["dinsdag 10:00-12:00"], "helpsWith": ["dutch"]},
+    }
+
+
+def run(action, slots):
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, make_tracker(slots), {})
+    return dispatcher.messages, events
+
+
+@responses.activate
+def test_help_nearby_lists_name_address_hours_and_phone():
+    responses.get(
+        f"{BASE}/organizations",
+        json={"items": [organization(), organization("Bibliotheek Breda")]},
+        match=[
+            responses.matchers.query_param_matcher(
+                {"helpsWith": "dutch", "municipality": "Breda", "pageSize": "10"}
+            )
+        ],
+    )
+    messages, _ = run(
+        ActionFindSupport(CatalogClient(BASE)), {"help_kind": "dutch", "municipality": "Breda"}
+    )
+    assert messages[0]["response"] == "support_found"
+    assert messages[1]["text"].splitlines() == [
+        "Taalhuis Breda",
+        "Adres: Molenstraat 6, Breda",
+        "Inloop: dinsdag 10:00-12:00",
+        "Bellen: 076 529 1234",
+    ]
+
+
+@responses.activate
+def test_a_person_means_the_right_organization_with_phone_and_a_call_back_offer():
+    responses.get(f"{BASE}/organizations", json={"items": [organization()]})
+    messages, events = run(
+        ActionOfferHuman(CatalogClient(BASE)), {"topic": "dutch", "municipality": "Breda"}
+    )
+    assert "helpsWith=dutch" in responses.calls[0].request.url
+    assert messages[0]["response"] == "offer_human"
+    assert messages[0]["phone"] == "076 529 1234"
+    assert "dinsdag" in messages[0]["visit"]
+    assert messages[1]["response"] == "offer_callback"
+    assert {"callback_organization": "Taalhuis Breda"}.items() <= {
+        e["name"]: e["value"] for e in events
+    }.items()
+
+
+@responses.activate
+def test_a_person_when_the_catalog_is_down_is_the_fallback_desk():
+    responses.get(f"{BASE}/organizations", status=500)
+    messages, _ = run(ActionOfferHuman(CatalogClient(BASE)), {})
+    assert messages[0]["phone"] == fallback_contact().phone
+
+
+def test_right_organization_follows_the_conversation():
+    assert right_help_kind(make_tracker({"topic": "digital"})) == "digital-government"
+    assert right_help_kind(make_tracker({"goal": "dutch_language"})) == "dutch"
+    assert right_help_kind(make_tracker({"help_kind": "integration"})) == "integration"
+    assert right_help_kind(make_tracker({})) == "work-learning-advice"

@@ -54,12 +54,16 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 def normalize(text: str) -> str:
-    """Lower case without diacritics; every other character becomes a space."""
+    """Lower case ASCII without diacritics; every other character becomes a space.
+
+    Tokens are [a-z0-9] only: NFKD splits "é" into "e" plus a combining accent and the ASCII
+    encoding drops the accent (and anything else non-Latin, which the index cannot hold).
+    """
     if not isinstance(text, str):
         return ""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
-    plain = plain.replace("&", " en ").replace("'", "").replace("’", "")
+    plain = text if text.isascii() else unicodedata.normalize("NFKD", text)
+    plain = plain.encode("ascii", "ignore").decode("ascii").lower()
+    plain = plain.replace("&", " en ").replace("'", "")
     return " ".join(_WORD.findall(plain))
 
 
@@ -129,17 +133,25 @@ def _split(word: str, known: frozenset[str] | set[str], depth: int) -> list[str]
 
 def index_tokens(texts: Iterable[str]) -> str:
     """The token string a store indexes for some texts: every word plus its compound parts."""
-    known = lexicon()
+    return " ".join(_text_tokens(text) for text in texts if text).strip()
+
+
+@lru_cache(maxsize=8192)
+def _text_tokens(text: str) -> str:
+    """Cached per text: one course often runs at several providers with the same description."""
     tokens: list[str] = []
-    for text in texts:
-        for word in words(text):
-            tokens.append(word)
-            parts = split_compound(word, known)
-            if parts:
-                tokens.extend(parts)
-            if len(tokens) >= _MAX_TOKENS_PER_TEXT:
-                break
+    for word in words(text):
+        tokens.extend(_word_tokens(word))
+        if len(tokens) >= _MAX_TOKENS_PER_TEXT:
+            break
     return " ".join(tokens)
+
+
+@lru_cache(maxsize=200_000)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    """A word and its compound parts; cached, as course texts repeat most of their words."""
+    parts = split_compound(word, lexicon())
+    return (word, *parts) if parts else (word,)
 
 
 def tag_token(kind: str, value: str) -> str:

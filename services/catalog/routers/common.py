@@ -208,7 +208,8 @@ def course_query(
         time_of_day=params.choice(p.time_of_day, "timeOfDay", TIMES_OF_DAY[:2]),
         modes=modes(p.mode_of_delivery),
         accessibility=access,
-        near=near(origin, max_km),
+        origin=(origin.lat, origin.lon) if origin else None,
+        radius_km=DEFAULT_MAX_DISTANCE_KM if max_km is None else max_km,
     )
     return CourseQuery(
         groups=plan.groups if plan else (),

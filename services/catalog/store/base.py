@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import abc
 import json
+import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
+from services import geo
 from services.catalog import text
 from services.catalog.domain import (
     CatalogBatch,
@@ -42,6 +45,9 @@ from services.catalog.store.queries import (
 )
 
 _CHUNK = 500
+# Bumped on any table change; an old catalog of only example data is rebuilt on start.
+SCHEMA_VERSION = 2
+KM_PER_DEGREE_LAT = 111.2
 # How often a long-running server looks whether another process (an import) changed the data.
 GENERATION_CHECK_SECONDS = 2.0
 _COURSE_ORDER = {
@@ -81,14 +87,42 @@ class SqlStore(abc.ABC):
 
     def initialize(self) -> None:
         with self.transaction() as cur:
+            stored = self._stored_schema_version(cur)
+        if stored is not None and stored != SCHEMA_VERSION:
+            self._rebuild_example_store(stored)
+        with self.transaction() as cur:
             for statement in self._schema():
                 cur.execute(statement)
-            cur.execute(
-                self._sql(
-                    "INSERT INTO meta (key, value) VALUES ('generation', '0') ON CONFLICT (key) "
-                    "DO NOTHING"
+            for key, value in (("generation", "0"), ("schema_version", str(SCHEMA_VERSION))):
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO meta (key, value) VALUES (:key, :value) "
+                        "ON CONFLICT (key) DO NOTHING"
+                    ),
+                    {"key": key, "value": value},
                 )
-            )
+
+    def _stored_schema_version(self, cur: Any) -> int | None:
+        """The schema version of an existing catalog; None for a new database."""
+        if not self._table_exists(cur, "courses"):
+            return None
+        if not self._table_exists(cur, "meta"):
+            return 0
+        cur.execute("SELECT value FROM meta WHERE key = 'schema_version'")
+        row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    def _rebuild_example_store(self, stored: int) -> None:
+        """An older schema holding only example data is rebuilt; anything else is refused."""
+        with self.transaction() as cur:
+            cur.execute("SELECT COUNT(*) FROM courses WHERE example_data = 0")
+            if int(cur.fetchone()[0]) > 0:
+                raise StoreError(
+                    f"the catalog database has schema version {stored}, this service needs "
+                    f"{SCHEMA_VERSION}; re-import into a new database"
+                )
+            for table in self._tables():
+                cur.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: S608 - fixed names
 
     @abc.abstractmethod
     def close(self) -> None: ...
@@ -174,8 +208,12 @@ class SqlStore(abc.ABC):
         course_map = {
             c.course_id: course_ids.get(c.primary_code, c.course_id) for c in batch.courses
         }
+        # dataclasses.replace is slow; most records keep their ids, so only changed ones are copied.
         organizations = [
-            replace(
+            o
+            if org_map[o.organization_id] == o.organization_id
+            and org_map.get(o.parent_id, o.parent_id) == o.parent_id
+            else replace(
                 o,
                 organization_id=org_map[o.organization_id],
                 parent_id=org_map.get(o.parent_id, o.parent_id) if o.parent_id else None,
@@ -183,22 +221,28 @@ class SqlStore(abc.ABC):
             for o in batch.organizations
         ]
         courses = [
-            replace(
+            c
+            if course_map[c.course_id] == c.course_id
+            and org_map.get(c.organization_id, c.organization_id) == c.organization_id
+            else replace(
                 c,
                 course_id=course_map[c.course_id],
                 organization_id=org_map.get(c.organization_id, c.organization_id),
             )
             for c in batch.courses
         ]
-        offerings = [
-            replace(
-                o,
-                offering_id=offering_ids.get(o.primary_code, o.offering_id),
-                course_id=course_map.get(o.course_id, o.course_id),
-                organization_id=org_map.get(o.organization_id, o.organization_id),
+        offerings = []
+        for o in batch.offerings:
+            wanted = (
+                offering_ids.get(o.primary_code, o.offering_id),
+                course_map.get(o.course_id, o.course_id),
+                org_map.get(o.organization_id, o.organization_id),
             )
-            for o in batch.offerings
-        ]
+            if wanted != (o.offering_id, o.course_id, o.organization_id):
+                o = replace(
+                    o, offering_id=wanted[0], course_id=wanted[1], organization_id=wanted[2]
+                )
+            offerings.append(o)
         return CatalogBatch(organizations, courses, offerings)
 
     def _existing_ids(self, cur: Any, table: str, records: Sequence[Any]) -> dict[str, str]:
@@ -318,6 +362,8 @@ class SqlStore(abc.ABC):
             rid = course_rids.get(o.course_id)
             if rid is None:
                 raise ValueError(f"offering {o.primary_code} refers to an unknown course")
+            # The municipality's point: distances are between municipalities (docs/catalog.md).
+            point = _municipality(o.municipality_code) if o.municipality_code else None
             rows.append(
                 {
                     "id": o.offering_id,
@@ -327,6 +373,8 @@ class SqlStore(abc.ABC):
                     "start_day": o.start_date.toordinal(),
                     "end_day": o.end_date.toordinal(),
                     "municipality_code": o.municipality_code,
+                    "lat": point.lat if point else None,
+                    "lon": point.lon if point else None,
                     "online": 1 if o.mode == "online" else 0,
                     "mode": o.mode,
                     "time_of_day": o.time_of_day,
@@ -340,14 +388,16 @@ class SqlStore(abc.ABC):
         self._execute_many(
             cur,
             "INSERT INTO offerings (id, primary_code, course_rid, organization_id, start_day, "
-            "end_day, municipality_code, online, mode, time_of_day, cost_cents, wheelchair, "
-            "hearing_loop, name_key, doc) VALUES (:id, :primary_code, :course_rid, "
-            ":organization_id, :start_day, :end_day, :municipality_code, :online, :mode, "
+            "end_day, municipality_code, lat, lon, online, mode, time_of_day, cost_cents, "
+            "wheelchair, hearing_loop, name_key, doc) VALUES (:id, :primary_code, :course_rid, "
+            ":organization_id, :start_day, :end_day, :municipality_code, :lat, :lon, :online, "
+            ":mode, "
             ":time_of_day, :cost_cents, :wheelchair, :hearing_loop, :name_key, :doc) "
             "ON CONFLICT (primary_code) DO UPDATE SET id = excluded.id, "
             "course_rid = excluded.course_rid, organization_id = excluded.organization_id, "
             "start_day = excluded.start_day, end_day = excluded.end_day, "
-            "municipality_code = excluded.municipality_code, online = excluded.online, "
+            "municipality_code = excluded.municipality_code, lat = excluded.lat, "
+            "lon = excluded.lon, online = excluded.online, "
             "mode = excluded.mode, time_of_day = excluded.time_of_day, "
             "cost_cents = excluded.cost_cents, wheelchair = excluded.wheelchair, "
             "hearing_loop = excluded.hearing_loop, name_key = excluded.name_key, "
@@ -405,65 +455,35 @@ class SqlStore(abc.ABC):
     # -- course search -----------------------------------------------------------------------
 
     def search_courses(self, query: CourseQuery) -> Page[CourseHit]:
+        """One page of courses with each one's best offering (nearest, then earliest).
+
+        Two query shapes, both one statement with a window count for the total:
+        offering-driven when the offerings must match something (a place, a price, ...):
+        one GROUP BY over the candidate courses' offerings; course-driven otherwise, where a
+        course without an upcoming offering is still listed.
+        """
         if query.impossible:
             return Page([], 0)
-        params: dict[str, Any] = {
-            "limit": query.page.size,
-            "offset": query.page.offset,
-        }
+        params: dict[str, Any] = {"limit": query.page.size, "offset": query.page.offset}
         ctes: list[str] = []
-        joins: list[str] = []
         candidates: list[str] = []
-        filters = query.offerings
-        if filters.near is not None:
-            ctes.append(self._near_cte(filters.near, params))
         if query.groups:
             ctes.append("scores (rid, score) AS (" + self._scores_sql(query.groups, params) + ")")
-            joins.append("JOIN scores s ON s.rid = c.rid")
-            candidates.append("o.course_rid IN (SELECT rid FROM scores)")
+            candidates.append("scores")
         if query.tags:
             ctes.append("tagged (rid) AS (" + self._tags_sql(query.tags, params) + ")")
-            joins.append("JOIN tagged t ON t.rid = c.rid")
-            candidates.append("o.course_rid IN (SELECT rid FROM tagged)")
-        if query.organization_id:
-            candidates.append("o.organization_id = :organization_id")
-        offering_where = self._offering_conditions(filters, params) + candidates
-        distance = "COALESCE(n.dm, 0)" if filters.near is not None else "0"
-        near_join = (
-            "LEFT JOIN near n ON n.code = o.municipality_code" if filters.near is not None else ""
-        )
-        ctes.append(
-            "best (course_rid, offering_rid, dm, start_day) AS ("
-            + self._best_offering_sql(distance, near_join, " AND ".join(offering_where))
-            + ")"
-        )
-        require = query.require_offering or filters.narrows
-        joins.append(("JOIN" if require else "LEFT JOIN") + " best b ON b.course_rid = c.rid")
-        where = ["1 = 1"]
+            candidates.append("tagged")
+        course_where = []
         for column in ("organization_id", "primary_code", "teaching_language", "level"):
             value = getattr(query, column)
             if value is not None:
                 params[column] = value
-                where.append(f"c.{column} = :{column}")
-        score = "s.score" if query.groups else "0"
+                course_where.append(f"c.{column} = :{column}")
         sort = query.sort or ("relevance",)
-        if sort[0] == "relevance":
-            # A bare 0 in ORDER BY would be read as a column position, so no score, no term.
-            order = (
-                f"{score} DESC, " if query.groups else ""
-            ) + "b.dm ASC NULLS LAST, b.start_day ASC NULLS LAST, c.name_key ASC, c.rid ASC"
+        if query.require_offering or query.offerings.narrows:
+            sql = self._offering_driven(query, params, ctes, candidates, course_where, sort)
         else:
-            order = ", ".join(_COURSE_ORDER[key] for key in sort)
-        sql = (
-            "WITH "
-            + ", ".join(ctes)
-            + f" SELECT c.rid, {score} AS score, b.offering_rid, b.dm, COUNT(*) OVER () AS total "
-            + "FROM courses c "
-            + " ".join(joins)
-            + " WHERE "
-            + " AND ".join(where)
-            + f" ORDER BY {order} LIMIT :limit OFFSET :offset"
-        )
+            sql = self._course_driven(query, params, ctes, candidates, course_where, sort)
         with self.transaction() as cur:
             cur.execute(self._sql(sql), params)
             rows = cur.fetchall()
@@ -472,18 +492,129 @@ class SqlStore(abc.ABC):
             offerings = self._docs_by_rid(
                 cur, "offerings", [int(r[2]) for r in rows if r[2] is not None]
             )
+        origin = query.offerings.origin
         hits = []
-        for rid, row_score, offering_rid, dm, _ in rows:
-            offering = offerings.get(int(offering_rid)) if offering_rid is not None else None
+        for rid, row_score, offering_rid, _, _ in rows:
+            doc = offerings.get(int(offering_rid)) if offering_rid is not None else None
+            offering = offering_from_json(doc) if doc else None
             hits.append(
                 CourseHit(
                     course=course_from_json(courses[int(rid)]),
-                    offering=offering_from_json(offering) if offering else None,
-                    distance_km=(dm / 10 if dm is not None and filters.near is not None else None),
+                    offering=offering,
+                    distance_km=_distance_km(origin, offering) if origin else None,
                     score=int(row_score or 0),
                 )
             )
         return Page(hits, total)
+
+    def _offering_driven(
+        self,
+        query: CourseQuery,
+        params: dict[str, Any],
+        ctes: list[str],
+        candidates: list[str],
+        course_where: list[str],
+        sort: tuple[str, ...],
+    ) -> str:
+        distance = self._distance_sql(query.offerings, params)
+        where = self._offering_conditions(query.offerings, params)
+        if query.offerings.origin is not None:
+            params["r2"] = query.offerings.radius_km**2
+            where.append(f"(o.online = 1 OR {distance} <= :r2)")
+        where += [f"o.course_rid IN (SELECT rid FROM {name})" for name in candidates]  # noqa: S608 - fixed SQL fragments, values are parameters
+        if query.organization_id:
+            where.append("o.organization_id = :organization_id")
+        if course_where:
+            where.append(
+                "o.course_rid IN (SELECT c.rid FROM courses c WHERE "  # noqa: S608 - fixed SQL fragments, values are parameters
+                + " AND ".join(course_where)
+                + ")"
+            )
+        ctes.append(
+            "per_course (rid, offering_rid, d2, start_day) AS ("
+            + self._best_offering_sql(distance, " AND ".join(where))
+            + ")"
+        )
+        score = "s.score" if query.groups else "0"
+        join = "JOIN scores s ON s.rid = p.rid" if query.groups else ""
+        if sort[0] == "relevance":
+            # A bare 0 in ORDER BY would be read as a column position, so no score, no term.
+            order = (f"{score} DESC, " if query.groups else "") + "p.d2, p.start_day, p.rid"
+        else:
+            join += " JOIN courses c ON c.rid = p.rid"
+            order = ", ".join(_COURSE_ORDER[key] for key in sort)
+        return (
+            "WITH "
+            + ", ".join(ctes)
+            + f" SELECT p.rid, {score}, p.offering_rid, p.start_day, COUNT(*) OVER () "
+            + f"FROM per_course p {join} ORDER BY {order} LIMIT :limit OFFSET :offset"
+        )
+
+    def _course_driven(
+        self,
+        query: CourseQuery,
+        params: dict[str, Any],
+        ctes: list[str],
+        candidates: list[str],
+        course_where: list[str],
+        sort: tuple[str, ...],
+    ) -> str:
+        params["since"] = (query.offerings.since or date.min).toordinal()
+        score = "s.score" if query.groups else "0"
+        # The index on (course_rid, start_day) makes each of these one seek.
+        next_start = (
+            "(SELECT MIN(o.start_day) FROM offerings o "
+            "WHERE o.course_rid = c.rid AND o.start_day >= :since)"
+        )
+        next_rid = (
+            "(SELECT o.rid FROM offerings o WHERE o.course_rid = c.rid "
+            "AND o.start_day >= :since ORDER BY o.start_day, o.rid LIMIT 1)"
+        )
+        by_relevance = sort[0] == "relevance"
+        if candidates and by_relevance and not course_where:
+            # Searching: start from the (small) candidate set and never read course rows.
+            first, *rest = candidates
+            source = f"{first} c " + " ".join(
+                f"JOIN {n} {n[0]} ON {n[0]}.rid = c.rid" for n in rest
+            )
+            if first == "scores":
+                score = "c.score"
+            order = (f"{score} DESC, " if query.groups else "") + "start_day ASC NULLS LAST, c.rid"
+        else:
+            source = "courses c " + " ".join(
+                f"JOIN {n} {n[0]} ON {n[0]}.rid = c.rid" for n in candidates
+            )
+            if by_relevance:
+                order = (
+                    f"{score} DESC, " if query.groups else ""
+                ) + "start_day ASC NULLS LAST, c.name_key ASC, c.rid ASC"
+            else:
+                order = ", ".join(_COURSE_ORDER[key] for key in sort)
+        return (
+            ("WITH " + ", ".join(ctes) + " " if ctes else "")  # noqa: S608 - fixed SQL fragments
+            + f"SELECT c.rid, {score}, {next_rid}, {next_start} AS start_day, "
+            + f"COUNT(*) OVER () FROM {source} WHERE "
+            + " AND ".join(course_where or ["1 = 1"])
+            + f" ORDER BY {order} LIMIT :limit OFFSET :offset"
+        )
+
+    def _distance_sql(self, f: OfferingFilter, params: dict[str, Any]) -> str:
+        """Squared km from the asked place (equirectangular: exact enough within a region)."""
+        if f.origin is None:
+            return "0"
+        lat, lon = f.origin
+        params.update(
+            {
+                "lat0": lat,
+                "lon0": lon,
+                "ky": KM_PER_DEGREE_LAT**2,
+                "kx": (KM_PER_DEGREE_LAT * math.cos(math.radians(lat))) ** 2,
+            }
+        )
+        return (
+            "(CASE WHEN o.online = 1 THEN 0.0 ELSE :ky * (o.lat - :lat0) * (o.lat - :lat0) "
+            "+ :kx * (o.lon - :lon0) * (o.lon - :lon0) END)"
+        )
 
     def _count_only(self, cur: Any, sql: str, params: dict[str, Any]) -> int:
         """The total when the requested page lies past the end (the window count is absent)."""
@@ -496,18 +627,6 @@ class SqlStore(abc.ABC):
         sql = f"SELECT rid, doc FROM {table} WHERE rid IN ({{marks}})"  # noqa: S608
         rows = self._select_in(cur, sql, rids)
         return {int(row[0]): json.loads(row[1]) for row in rows}
-
-    def _near_cte(self, near: dict[str, int], params: dict[str, Any]) -> str:
-        if not near:
-            return (
-                "near (code, dm) AS (SELECT CAST(NULL AS TEXT), CAST(NULL AS INTEGER) WHERE 1 = 0)"
-            )
-        values = []
-        for i, (code, dm) in enumerate(sorted(near.items())):
-            params[f"nc{i}"] = code
-            params[f"nd{i}"] = dm
-            values.append(f"(:nc{i}, :nd{i})")
-        return self._values_cte("near", ("code", "dm"), values)
 
     def _offering_conditions(self, f: OfferingFilter, params: dict[str, Any]) -> list[str]:
         where = []
@@ -536,8 +655,6 @@ class SqlStore(abc.ABC):
             where.append("o.wheelchair = 1")
         if "hearing-loop" in f.accessibility:
             where.append("o.hearing_loop = 1")
-        if f.near is not None:
-            where.append("(o.online = 1 OR n.code IS NOT NULL)")
         return where or ["1 = 1"]
 
     # -- offerings ---------------------------------------------------------------------------
@@ -624,6 +741,13 @@ class SqlStore(abc.ABC):
     def _schema(self) -> list[str]: ...
 
     @abc.abstractmethod
+    def _table_exists(self, cur: Any, name: str) -> bool: ...
+
+    @abc.abstractmethod
+    def _tables(self) -> list[str]:
+        """Every table of the catalog, dependents first (for a rebuild)."""
+
+    @abc.abstractmethod
     def _sql(self, sql: str) -> str:
         """Adapt ``:name`` parameters to the driver's style."""
 
@@ -649,10 +773,8 @@ class SqlStore(abc.ABC):
     def _tags_sql(self, tags: Sequence[Sequence[str]], params: dict[str, Any]) -> str: ...
 
     @abc.abstractmethod
-    def _best_offering_sql(self, distance: str, near_join: str, where: str) -> str: ...
-
-    @abc.abstractmethod
-    def _values_cte(self, name: str, columns: tuple[str, ...], values: list[str]) -> str: ...
+    def _best_offering_sql(self, distance: str, where: str) -> str:
+        """(course_rid, offering_rid, d2, start_day): each course's nearest, then earliest."""
 
 
 def _like_escape(value: str) -> str:
@@ -691,5 +813,19 @@ class _Reversed:
         return hash(self.value)
 
 
-def today() -> date:
-    return date.today()
+def _distance_km(origin: tuple[float, float], offering: Offering | None) -> float | None:
+    """The distance shown to people: great-circle km between municipality points, 1 decimal."""
+    if offering is None:
+        return None
+    if offering.mode == "online" or offering.municipality_code is None:
+        return 0.0
+    place = _municipality(offering.municipality_code)
+    if place is None:
+        return None
+    here = geo.Municipality("", "", "", origin[0], origin[1])
+    return round(geo.distance_km(here, place), 1)
+
+
+@lru_cache(maxsize=1024)
+def _municipality(code: str) -> geo.Municipality | None:
+    return geo.find_municipality(code)

@@ -33,11 +33,15 @@ _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS offerings (
         rid BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, primary_code TEXT NOT NULL UNIQUE,
         course_rid BIGINT NOT NULL, organization_id TEXT NOT NULL, start_day INTEGER NOT NULL,
-        end_day INTEGER NOT NULL, municipality_code TEXT, online INTEGER NOT NULL,
+        end_day INTEGER NOT NULL, municipality_code TEXT, lat REAL, lon REAL,
+        online INTEGER NOT NULL,
         mode TEXT NOT NULL, time_of_day TEXT NOT NULL, cost_cents INTEGER,
         wheelchair INTEGER NOT NULL, hearing_loop INTEGER NOT NULL, name_key TEXT NOT NULL,
         doc TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS offerings_by_course ON offerings (course_rid, start_day)",
+    # Covers every column a course search reads (index-only scans), see sqlite.py.
+    """CREATE INDEX IF NOT EXISTS offerings_by_course ON offerings (course_rid, start_day)
+        INCLUDE (rid, online, lat, lon, cost_cents, time_of_day, mode, wheelchair,
+        hearing_loop)""",
     "CREATE INDEX IF NOT EXISTS offerings_by_organization "
     "ON offerings (organization_id, start_day)",
     "CREATE INDEX IF NOT EXISTS offerings_by_start ON offerings (start_day)",
@@ -80,6 +84,13 @@ class PostgresStore(SqlStore):
 
     def _sql(self, sql: str) -> str:
         return _PARAM.sub(r"%(\1)s", sql)
+
+    def _table_exists(self, cur: Any, name: str) -> bool:
+        cur.execute("SELECT to_regclass(%s)", (name,))
+        return cur.fetchone()[0] is not None
+
+    def _tables(self) -> list[str]:
+        return ["search_terms", "offerings", "courses", "organizations", "meta"]
 
     def _execute_many(self, cur: Any, sql: str, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -142,19 +153,14 @@ class PostgresStore(SqlStore):
         params["tags"] = " & ".join(clauses)
         return "SELECT rid FROM courses WHERE tsv @@ to_tsquery('simple', :tags)"
 
-    def _best_offering_sql(self, distance: str, near_join: str, where: str) -> str:
+    def _best_offering_sql(self, distance: str, where: str) -> str:
         # A bare 0 in ORDER BY would be read as a column position.
         order_distance = "" if distance == "0" else f"{distance}, "
         return (
             f"SELECT DISTINCT ON (o.course_rid) o.course_rid, o.rid, {distance}, o.start_day "  # noqa: S608
-            f"FROM offerings o {near_join} WHERE {where} "
-            f"ORDER BY o.course_rid, {order_distance}o.start_day"
+            f"FROM offerings o WHERE {where} "
+            f"ORDER BY o.course_rid, {order_distance}o.start_day, o.rid"
         )
-
-    def _values_cte(self, name: str, columns: tuple[str, ...], values: list[str]) -> str:
-        # The first row carries the types; later rows follow it.
-        typed = [values[0].replace(", :", "::text, :", 1).replace(")", "::integer)", 1)]
-        return f"{name} ({', '.join(columns)}) AS (VALUES {', '.join(typed + values[1:])})"
 
 
 def _field_queries(group: SearchGroup) -> list[tuple[str, int, str]]:

@@ -39,8 +39,10 @@ class OfferingFilter:
     time_of_day: str | None = None
     modes: tuple[str, ...] = ()
     accessibility: tuple[str, ...] = ()
-    # CBS code -> tenths of a km; None means "no place given" (no distance filter or ranking).
-    near: dict[str, int] | None = None
+    # The asked municipality's point and a radius; None means no place was given (no distance
+    # filter or ranking). Online offerings count as everywhere, at distance 0.
+    origin: tuple[float, float] | None = None
+    radius_km: float = 25.0
 
     @property
     def narrows(self) -> bool:
@@ -53,7 +55,7 @@ class OfferingFilter:
                 self.time_of_day,
                 self.modes,
                 self.accessibility,
-                self.near is not None,
+                self.origin is not None,
             )
         )
 

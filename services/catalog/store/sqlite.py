@@ -28,11 +28,15 @@ _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS offerings (
         rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, primary_code TEXT NOT NULL UNIQUE,
         course_rid INTEGER NOT NULL, organization_id TEXT NOT NULL, start_day INTEGER NOT NULL,
-        end_day INTEGER NOT NULL, municipality_code TEXT, online INTEGER NOT NULL,
+        end_day INTEGER NOT NULL, municipality_code TEXT, lat REAL, lon REAL,
+        online INTEGER NOT NULL,
         mode TEXT NOT NULL, time_of_day TEXT NOT NULL, cost_cents INTEGER,
         wheelchair INTEGER NOT NULL, hearing_loop INTEGER NOT NULL, name_key TEXT NOT NULL,
         doc TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS offerings_by_course ON offerings (course_rid, start_day)",
+    # Covers every column a course search reads, so the wide rows (with their JSON) are only
+    # read for the page that is shown.
+    """CREATE INDEX IF NOT EXISTS offerings_by_course ON offerings (course_rid, start_day,
+        online, lat, lon, cost_cents, time_of_day, mode, wheelchair, hearing_loop)""",
     "CREATE INDEX IF NOT EXISTS offerings_by_organization "
     "ON offerings (organization_id, start_day)",
     "CREATE INDEX IF NOT EXISTS offerings_by_start ON offerings (start_day)",
@@ -107,6 +111,13 @@ class SqliteStore(SqlStore):
     def _sql(self, sql: str) -> str:
         return sql
 
+    def _table_exists(self, cur: Any, name: str) -> bool:
+        cur.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,))
+        return cur.fetchone() is not None
+
+    def _tables(self) -> list[str]:
+        return ["course_terms", "course_fts", "offerings", "courses", "organizations", "meta"]
+
     def _execute_many(self, cur: Any, sql: str, rows: list[dict[str, Any]]) -> None:
         if rows:
             cur.executemany(sql, rows)
@@ -160,18 +171,16 @@ class SqliteStore(SqlStore):
         params["tags"] = "tags : (" + " AND ".join(clauses) + ")"
         return "SELECT rowid FROM course_fts WHERE course_fts MATCH :tags"
 
-    def _best_offering_sql(self, distance: str, near_join: str, where: str) -> str:
+    def _best_offering_sql(self, distance: str, where: str) -> str:
         # SQLite returns the other columns from the row that has the MIN() (documented
-        # "bare column" behaviour): the nearest, then earliest, offering of each course.
+        # "bare column" behaviour); the key orders by distance (0.01 km² steps), then date.
         return (
-            "SELECT course_rid, offering_rid, dm, start_day FROM ("  # noqa: S608
-            f"SELECT o.course_rid AS course_rid, o.rid AS offering_rid, {distance} AS dm, "
-            f"o.start_day AS start_day, MIN({distance} * 10000000 + o.start_day) AS k "
-            f"FROM offerings o {near_join} WHERE {where} GROUP BY o.course_rid)"
+            "SELECT course_rid, offering_rid, d2, start_day FROM ("  # noqa: S608
+            f"SELECT o.course_rid AS course_rid, o.rid AS offering_rid, {distance} AS d2, "
+            "o.start_day AS start_day, "
+            f"MIN(CAST(ROUND({distance} * 100) AS INTEGER) * 1000000 + o.start_day) AS k "
+            f"FROM offerings o WHERE {where} GROUP BY o.course_rid)"
         )
-
-    def _values_cte(self, name: str, columns: tuple[str, ...], values: list[str]) -> str:
-        return f"{name} ({', '.join(columns)}) AS (VALUES {', '.join(values)})"
 
 
 def _field_queries(group: SearchGroup) -> list[tuple[str, int, str]]:

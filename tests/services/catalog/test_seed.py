@@ -116,3 +116,17 @@ def test_service_seeds_itself_on_start_quickly(tmp_path):
     with TestClient(create_app(config=config)) as client:
         assert client.get("/health").status_code == 200
     assert time.monotonic() - started < 1.5
+
+
+def test_records_round_trip_through_the_stores_json():
+    from services.catalog.domain import (
+        course_from_json,
+        offering_from_json,
+        organization_from_json,
+        to_json,
+    )
+
+    batch = catalog(TODAY)
+    assert all(offering_from_json(to_json(o)) == o for o in batch.offerings)
+    assert all(course_from_json(to_json(c)) == c for c in batch.courses)
+    assert all(organization_from_json(to_json(o)) == o for o in batch.organizations)

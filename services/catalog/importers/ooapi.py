@@ -118,6 +118,22 @@ def _code(raw: dict[str, Any]) -> str | None:
     return None
 
 
+def _code_and_name(
+    raw: dict[str, Any], kind: str, report: ImportReport
+) -> tuple[str, str, str] | None:
+    """(primary code, Dutch name, description for reports), or None after reporting why not."""
+    code = _code(raw)
+    where = f"{kind} {code or raw.get(kind + 'Id', '?')}"
+    name = _dutch(raw.get("name"))
+    if not code:
+        report.reject(where, "no primaryCode")
+        return None
+    if not name:
+        report.reject(where, "no name")
+        return None
+    return code, name, where
+
+
 def _id(raw: dict[str, Any], key: str, kind: str, code: str) -> str:
     value = raw.get(key)
     return value if isinstance(value, str) and len(value) == 36 else record_id(kind, code)
@@ -154,15 +170,10 @@ def _strings(value: Any, allowed: frozenset[str] | None = None) -> tuple[str, ..
 
 
 def _organization(raw: dict[str, Any], report: ImportReport, source: str) -> Organization | None:
-    code = _code(raw)
-    name = _dutch(raw.get("name"))
-    where = f"organization {code or raw.get('organizationId', '?')}"
-    if not code:
-        report.reject(where, "no primaryCode")
+    named = _code_and_name(raw, "organization", report)
+    if named is None:
         return None
-    if not name:
-        report.reject(where, "no name")
-        return None
+    code, name, _ = named
     ext = raw.get("ext") if isinstance(raw.get("ext"), dict) else {}
     parent = raw.get("parent")
     org_type = raw.get("organizationType")
@@ -196,15 +207,10 @@ def _course(
     known_orgs: set[str],
     store: SqlStore,
 ) -> Course | None:
-    code = _code(raw)
-    where = f"course {code or raw.get('courseId', '?')}"
-    name = _dutch(raw.get("name"))
-    if not code:
-        report.reject(where, "no primaryCode")
+    named = _code_and_name(raw, "course", report)
+    if named is None:
         return None
-    if not name:
-        report.reject(where, "no name")
-        return None
+    code, name, where = named
     organization = raw.get("organization")
     if isinstance(organization, dict):
         organization = organization.get("organizationId")

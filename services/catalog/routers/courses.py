@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from services.catalog import params, render, schemas
@@ -75,67 +76,75 @@ def get_course(
     return JSONResponse(document)
 
 
-@router.get(
-    "/courses/{courseId}/offerings",
-    summary="Offerings of a course, by start date",
-    responses={200: {"model": schemas.OfferingPage}, **schemas.ERRORS},
-)
-def course_offerings(
-    courseId: str,  # noqa: N803
-    store: Store,
-    pageSize: str | None = None,  # noqa: N803
+@dataclass(frozen=True)
+class OfferingParams:
+    """Query parameters of the offering lists (OOAPI's)."""
+
+    page_size: str | None
+    page_number: str | None
+    q: str | None
+    teaching_language: str | None
+    mode_of_delivery: list[str] | None
+    result_expected: str | None
+    since: str | None
+    until: str | None
+    sort: str | None
+
+    def query(
+        self, *, course_id: str | None = None, organization_id: str | None = None
+    ) -> OfferingQuery:
+        return OfferingQuery(
+            course_id=course_id,
+            organization_id=organization_id,
+            text=params.text(self.q, "q"),
+            teaching_language=params.teaching_language(self.teaching_language),
+            modes=modes(self.mode_of_delivery),
+            since=params.day(self.since, "since") or today(),
+            until=params.day(self.until, "until"),
+            sort=params.sort(self.sort, OFFERING_SORTS, ("startDate",)),
+            page=params.page(self.page_size, self.page_number),
+        )
+
+
+def offering_params(
+    pageSize: str | None = None,  # noqa: N803 - OOAPI names
     pageNumber: str | None = None,  # noqa: N803
-    consumer: str | None = None,
+    consumer: Annotated[str | None, Query(description="Accepted and ignored.")] = None,
     q: str | None = None,
     teachingLanguage: str | None = None,  # noqa: N803
     modeOfDelivery: Annotated[list[str] | None, Query()] = None,  # noqa: N803
     resultExpected: str | None = None,  # noqa: N803
     since: Annotated[str | None, Query(description="Default: today.")] = None,
     until: str | None = None,
-    sort: str | None = None,
-) -> JSONResponse:
+    sort: Annotated[str | None, Query(description="Default: startDate.")] = None,
+) -> OfferingParams:
+    return OfferingParams(
+        pageSize,
+        pageNumber,
+        q,
+        teachingLanguage,
+        modeOfDelivery,
+        resultExpected,
+        since,
+        until,
+        sort,
+    )
+
+
+OfferingParamsDep = Annotated[OfferingParams, Depends(offering_params)]
+
+
+@router.get(
+    "/courses/{courseId}/offerings",
+    summary="Offerings of a course, by start date",
+    responses={200: {"model": schemas.OfferingPage}, **schemas.ERRORS},
+)
+def course_offerings(courseId: str, p: OfferingParamsDep, store: Store) -> JSONResponse:  # noqa: N803
     course_id = params.record_id(courseId, "courseId")
     course = params.found(store.get_course(course_id), "course", course_id)
-    query = offering_query(
-        course_id=course_id,
-        organization_id=None,
-        page_size=pageSize,
-        page_number=pageNumber,
-        q=q,
-        teaching_language=teachingLanguage,
-        mode_of_delivery=modeOfDelivery,
-        since=since,
-        until=until,
-        sort=sort,
-    )
-    expected = params.boolean(resultExpected, "resultExpected")
+    expected = params.boolean(p.result_expected, "resultExpected")
+    query = p.query(course_id=course_id)
     return JSONResponse(offering_page(store, query, {course.course_id: course}, expected))
-
-
-def offering_query(
-    *,
-    course_id: str | None,
-    organization_id: str | None,
-    page_size: str | None,
-    page_number: str | None,
-    q: str | None,
-    teaching_language: str | None,
-    mode_of_delivery: list[str] | None,
-    since: str | None,
-    until: str | None,
-    sort: str | None,
-) -> OfferingQuery:
-    return OfferingQuery(
-        course_id=course_id,
-        organization_id=organization_id,
-        text=params.text(q, "q"),
-        teaching_language=params.teaching_language(teaching_language),
-        modes=modes(mode_of_delivery),
-        since=params.day(since, "since") or today(),
-        until=params.day(until, "until"),
-        sort=params.sort(sort, OFFERING_SORTS, ("startDate",)),
-        page=params.page(page_size, page_number),
-    )
 
 
 def offering_page(

@@ -18,7 +18,7 @@ from services.catalog.routers.common import (
     municipality,
     near,
 )
-from services.catalog.routers.courses import offering_page, offering_query
+from services.catalog.routers.courses import OfferingParamsDep, offering_page
 from services.catalog.store.queries import OrganizationQuery
 from services.catalog.vocabulary import vocabulary
 
@@ -116,35 +116,16 @@ def organization_courses(organizationId: str, p: CourseParamsDep, store: Store) 
     responses={200: {"model": schemas.OfferingPage}, **schemas.ERRORS},
 )
 def organization_offerings(
-    organizationId: str,  # noqa: N803
+    organizationId: str,  # noqa: N803 - OOAPI names
+    p: OfferingParamsDep,
     store: Store,
-    pageSize: str | None = None,  # noqa: N803
-    pageNumber: str | None = None,  # noqa: N803
-    consumer: str | None = None,
-    q: str | None = None,
-    teachingLanguage: str | None = None,  # noqa: N803
     offeringType: str | None = None,  # noqa: N803
-    resultExpected: str | None = None,  # noqa: N803
-    since: str | None = None,
-    until: str | None = None,
-    sort: str | None = None,
 ) -> JSONResponse:
     organization_id = params.record_id(organizationId, "organizationId")
     params.found(store.get_organization(organization_id), "organization", organization_id)
     kind = params.choice(offeringType, "offeringType", ("program", "course", "component"))
-    query = offering_query(
-        course_id=None,
-        organization_id=organization_id,
-        page_size=pageSize,
-        page_number=pageNumber,
-        q=q,
-        teaching_language=teachingLanguage,
-        mode_of_delivery=None,
-        since=since,
-        until=until,
-        sort=sort,
-    )
-    expected = params.boolean(resultExpected, "resultExpected")
+    query = p.query(organization_id=organization_id)
+    expected = params.boolean(p.result_expected, "resultExpected")
     if kind not in (None, "course"):
         expected = True  # only course offerings exist here: an empty page
     return JSONResponse(offering_page(store, query, {}, expected))

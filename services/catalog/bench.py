@@ -18,6 +18,7 @@ import os
 import platform
 import random
 import re
+import signal
 import socket
 import sqlite3
 import statistics
@@ -436,6 +437,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--postgres-url", help="use this database instead of a throwaway one")
     parser.add_argument("--write-docs", action="store_true", help="update docs/performance.md")
     args = parser.parse_args(argv)
+    # On SIGTERM unwind normally, so the throwaway cluster and the HTTP server are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workload = searches(args.searches)
     results = []
     for kind in args.stores.split(","):

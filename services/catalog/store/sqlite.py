@@ -72,6 +72,7 @@ class SqliteStore(SqlStore):
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA foreign_keys = OFF")
             connection.execute("PRAGMA cache_size = -65536")
+            connection.execute("PRAGMA mmap_size = 268435456")
             self._local.connection = connection
             with self._connections_lock:
                 self._connections.append(connection)
@@ -144,7 +145,8 @@ class SqliteStore(SqlStore):
         )
 
     def _after_write(self, cur: Any) -> None:
-        return None
+        # Keep the planner's statistics current after bulk writes (cheap when little changed).
+        cur.execute("PRAGMA optimize")
 
     def _load_terms(self, cur: Any) -> list[str]:
         cur.execute("SELECT DISTINCT term FROM course_terms WHERE col IN ('name', 'body')")

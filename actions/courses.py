@@ -95,14 +95,14 @@ class ShowsCourses(UsesCatalog):
         logger.warning("Catalog call failed: %s", exc.reason)
         dispatcher.utter_message(response="catalog_unavailable", **message_placeholders())
 
-    def show_page(
-        self, dispatcher: CollectingDispatcher, search: CourseSearch, page: int
-    ) -> list[CourseSummary]:
-        """Show page `page` (from 1) of a search; returns the courses shown."""
-        # One extra result tells whether there is a next page.
-        found = self.client.find_courses(search, first=(page - 1) * PAGE_SIZE, count=PAGE_SIZE + 1)
-        shown = found[:PAGE_SIZE]
-        for course in shown:
+    def fetch_page(self, search: CourseSearch, page: int) -> list[CourseSummary]:
+        """Page `page` (from 1) plus one more result, which tells whether a next page exists."""
+        return self.client.find_courses(search, first=(page - 1) * PAGE_SIZE, count=PAGE_SIZE + 1)
+
+    def show(
+        self, dispatcher: CollectingDispatcher, search: CourseSearch, found: list[CourseSummary]
+    ) -> None:
+        for course in found[:PAGE_SIZE]:
             dispatcher.utter_message(
                 text=describe_course(course),
                 buttons=[
@@ -121,9 +121,7 @@ class ShowsCourses(UsesCatalog):
             {"title": "Wie betaalt dit?", "payload": "/ask_budget"},
             {"title": "Een mens spreken", "payload": "/human_handoff"},
         ]
-        if shown:
-            dispatcher.utter_message(response="after_results", buttons=buttons)
-        return shown
+        dispatcher.utter_message(response="after_results", buttons=buttons)
 
 
 class ActionPrepareCourseSearch(Action):
@@ -186,26 +184,27 @@ class ActionSearchCourses(ShowsCourses, Action):
     ) -> list[EventType]:
         search = search_from(tracker)
         try:
-            first = self.client.find_courses(search, first=0, count=1)
-            if not first and (search.time_of_day not in (None, "any") or search.free_only):
+            found = self.fetch_page(search, page=1)
+            widened = False
+            if not found and (search.time_of_day not in (None, "any") or search.free_only):
                 # Widen: drop the wishes before giving up.
                 search = CourseSearch(search.topic, search.query, search.municipality)
-                first = self.client.find_courses(search, first=0, count=1)
-                if first:
-                    dispatcher.utter_message(response="courses_without_wishes")
-            if not first:
-                dispatcher.utter_message(response="no_courses_found")
-                return [SlotSet("results_page", 1)]
-            place = search.municipality
-            nearest = first[0].place
-            if place and place != "online" and nearest.lower() not in (place.lower(), "online"):
-                dispatcher.utter_message(response="courses_nearby_instead", place=place)
-            else:
-                dispatcher.utter_message(response="courses_found")
-            self.show_page(dispatcher, search, page=1)
+                found = self.fetch_page(search, page=1)
+                widened = bool(found)
         except ServiceUnavailable as exc:
             self.unavailable(dispatcher, exc)
             return []
+        if not found:
+            dispatcher.utter_message(response="no_courses_found")
+            return [SlotSet("results_page", 1)]
+        place, nearest = search.municipality, found[0].place
+        if widened:
+            dispatcher.utter_message(response="courses_without_wishes")
+        elif place and place != "online" and nearest.lower() not in (place.lower(), "online"):
+            dispatcher.utter_message(response="courses_nearby_instead", place=place)
+        else:
+            dispatcher.utter_message(response="courses_found")
+        self.show(dispatcher, search, found)
         return [
             SlotSet("results_page", 1),
             SlotSet("time_of_day", search.time_of_day),
@@ -224,15 +223,17 @@ class ActionMoreCourses(ShowsCourses, Action):
             dispatcher.utter_message(response="utter_ask_topic")
             return []
         page = int(tracker.get_slot("results_page") or 1) + 1
+        search = search_from(tracker)
         try:
-            shown = self.show_page(dispatcher, search_from(tracker), page)
+            found = self.fetch_page(search, page)
         except ServiceUnavailable as exc:
             self.unavailable(dispatcher, exc)
             return []
-        if not shown:
+        if not found:
             dispatcher.utter_message(response="no_more_courses")
             dispatcher.utter_message(response="utter_menu")
             return []
+        self.show(dispatcher, search, found)
         return [SlotSet("results_page", page)]
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import requests
 
+from actions.clients.base import CircuitBreaker, ServiceClient, breaker_for
 from actions.clients.errors import ServiceUnavailable
 from bot.settings import settings
 
@@ -39,31 +40,26 @@ class SchemeResult:
         )
 
 
-class BudgetClient:
+class BudgetClient(ServiceClient):
+    service = SERVICE
+
     def __init__(
         self,
         base_url: str | None = None,
         timeout: float | None = None,
         session: requests.Session | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
-        config = settings()
-        self.base_url = (base_url or config.budget_url).rstrip("/")
-        self.timeout = timeout if timeout is not None else config.service_timeout_seconds
-        self.session = session or requests.Session()
+        super().__init__(
+            base_url or settings().budget_url, timeout, session, breaker or breaker_for(SERVICE)
+        )
 
     def eligibility(self, profile: dict[str, Any]) -> list[SchemeResult]:
         """Every scheme with its status for this profile, best first; unknown fields dropped."""
         body = {key: value for key, value in profile.items() if key in PROFILE_FIELDS}
         body = {key: value for key, value in body.items() if value is not None}
+        answer = self.request_json("POST", "/v1/eligibility", json=body)
         try:
-            response = self.session.post(
-                f"{self.base_url}/v1/eligibility", json=body, timeout=self.timeout
-            )
-        except requests.RequestException as exc:
-            raise ServiceUnavailable(SERVICE, type(exc).__name__) from exc
-        if response.status_code >= 400:
-            raise ServiceUnavailable(SERVICE, f"HTTP {response.status_code}")
-        try:
-            return [SchemeResult.from_json(item) for item in response.json()["results"]]
-        except (ValueError, KeyError, TypeError) as exc:
+            return [SchemeResult.from_json(item) for item in answer["results"]]
+        except (KeyError, TypeError) as exc:
             raise ServiceUnavailable(SERVICE, "unexpected answer") from exc

@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from actions.clients.errors import ServiceUnavailable
+from actions.clients.base import CircuitBreaker, ServiceClient, breaker_for
 from bot.settings import settings
 
 SERVICE = "catalog"
@@ -138,34 +138,22 @@ class CourseSearch:
         return params
 
 
-class CatalogClient:
+class CatalogClient(ServiceClient):
+    service = SERVICE
+
     def __init__(
         self,
         base_url: str | None = None,
         timeout: float | None = None,
         session: requests.Session | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
-        config = settings()
-        self.base_url = (base_url or config.catalog_url).rstrip("/")
-        self.timeout = timeout if timeout is not None else config.service_timeout_seconds
-        self.session = session or requests.Session()
+        super().__init__(
+            base_url or settings().catalog_url, timeout, session, breaker or breaker_for(SERVICE)
+        )
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        """GET a JSON body; None for 404; ServiceUnavailable for anything else that fails."""
-        try:
-            response = self.session.get(
-                f"{self.base_url}{path}", params=params or {}, timeout=self.timeout
-            )
-        except requests.RequestException as exc:
-            raise ServiceUnavailable(SERVICE, type(exc).__name__) from exc
-        if response.status_code == 404:
-            return None
-        if response.status_code >= 400:
-            raise ServiceUnavailable(SERVICE, f"HTTP {response.status_code}")
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise ServiceUnavailable(SERVICE, "invalid JSON") from exc
+        return self.request_json("GET", path, params=params or {}, missing_ok=True)
 
     def search_courses(
         self,

@@ -35,3 +35,13 @@ def make_tracker(
 @pytest.fixture
 def tracker_factory():
     return make_tracker
+
+
+@pytest.fixture(autouse=True)
+def _fresh_circuit_breakers():
+    """Each test starts with closed circuits: a failure test must not open them for the next."""
+    from actions.clients import base
+
+    base._breakers.clear()
+    yield
+    base._breakers.clear()

@@ -117,11 +117,11 @@ def test_nearest_courses_elsewhere_are_announced():
 def test_no_results_with_wishes_widens_the_search():
     responses.get(f"{BASE}/courses", json=page([]))
     responses.get(f"{BASE}/courses", json=page([ooapi_course()]))
-    responses.get(f"{BASE}/courses", json=page([ooapi_course()]))
     slots = {"topic": "digital", "municipality": "Breda", "time_of_day": "evening"}
     messages, _ = run(ActionSearchCourses(client()), slots=slots)
     assert messages[0]["response"] == "courses_without_wishes"
     assert "timeOfDay" not in responses.calls[1].request.url
+    assert len(responses.calls) == 2, "one search, one wider search"
 
 
 @responses.activate

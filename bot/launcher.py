@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -24,6 +25,7 @@ from pathlib import Path
 from bot.settings import PROJECT_ROOT, Settings, ensure_env_file, settings
 
 STOP_GRACE_SECONDS = 10.0
+CREDENTIALS_FILE = PROJECT_ROOT / "credentials.yml"
 DEFAULT_START_TIMEOUT = 240.0
 
 
@@ -63,7 +65,18 @@ def child_environment(config: Settings) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    # Rasa refuses to start when credentials.yml names an undefined ${VAR}; a channel that
+    # is not set up (WhatsApp) gets empty values and answers 503 instead.
+    for name in credential_variables():
+        env.setdefault(name, "")
     return env
+
+
+def credential_variables(path: Path = CREDENTIALS_FILE) -> list[str]:
+    """The ${VAR} names that credentials.yml uses outside comments."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    text = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+    return sorted(set(re.findall(r"\$\{(\w+)\}", text)))
 
 
 def stack_processes(config: Settings, model: Path) -> list[Process]:

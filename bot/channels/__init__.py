@@ -1,0 +1,1 @@
+"""Custom Rasa input channels: WhatsApp Cloud API and Twilio with signature checks."""

@@ -1,0 +1,159 @@
+"""The WhatsApp channel's store on every backend: memory, SQLite and PostgreSQL.
+
+The SQL stores are what makes two Rasa processes agree on which delivery was handled:
+each test that says "two processes" uses two store objects (two engines) on one database.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from bot.channels.whatsapp_store import (
+    MEMORY_URL,
+    Choice,
+    MemoryWhatsAppStore,
+    SqlWhatsAppStore,
+    messages_table,
+    open_whatsapp_store,
+    users_table,
+)
+from deploy.local.throwaway_postgres import PostgresUnavailable, ThrowawayPostgres
+
+
+@pytest.fixture(scope="module")
+def postgres_database() -> Iterator[str]:
+    """One throwaway PostgreSQL database for this module; emptied before each test."""
+    if os.environ.get("LEERWIJZER_SKIP_POSTGRES") == "1":
+        pytest.skip("LEERWIJZER_SKIP_POSTGRES=1")
+    try:
+        cluster = ThrowawayPostgres().start()
+    except PostgresUnavailable as exc:
+        pytest.fail(f"PostgreSQL needed for the shared-store tests: {exc}")
+    try:
+        yield cluster.create_database("whatsapp")
+    finally:
+        cluster.stop()
+
+
+def empty_postgres(request) -> str:
+    url = request.getfixturevalue("postgres_database")
+    store = SqlWhatsAppStore(url)
+    with store.engine.begin() as connection:
+        for table in (messages_table, users_table):
+            connection.execute(table.delete())
+    store.engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    if request.param == "memory":
+        return MEMORY_URL
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'var' / 'whatsapp.db'}"
+    return empty_postgres(request)
+
+
+@pytest.fixture
+def store(store_url):
+    return open_whatsapp_store(store_url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_url(request, tmp_path) -> str:
+    """A database that several processes (here: several store objects) share."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'whatsapp.db'}"
+    return empty_postgres(request)
+
+
+def test_open_picks_the_backend(tmp_path):
+    assert isinstance(open_whatsapp_store(MEMORY_URL), MemoryWhatsAppStore)
+    assert isinstance(open_whatsapp_store(f"sqlite:///{tmp_path}/w.db"), SqlWhatsAppStore)
+
+
+def test_a_message_is_claimed_once(store):
+    assert store.claim_message("m1", now=100.0)
+    assert not store.claim_message("m1", now=101.0)
+    assert store.claim_message("m2", now=101.0)
+
+
+def test_the_latest_inbound_time_is_kept(store):
+    assert store.last_inbound("u1") is None
+    store.record_inbound("u1", 200.0)
+    store.record_inbound("u1", 150.0)  # a late, older delivery does not move it back
+    assert store.last_inbound("u1") == 200.0
+    store.record_inbound("u1", 300.0)
+    assert store.last_inbound("u1") == 300.0
+
+
+def test_choices_are_replaced_and_forgotten(store):
+    assert store.choices("u1") == []
+    choices = [Choice("Wie betaalt?", '/inform{"goal": "café"}'), Choice("Hulp", "/help")]
+    store.save_choices("u1", choices, now=10.0)
+    assert store.choices("u1") == choices
+    store.record_inbound("u1", 20.0)
+    assert store.choices("u1") == choices  # recording a message keeps them
+    store.save_choices("u1", [], now=30.0)
+    assert store.choices("u1") == []
+    assert store.last_inbound("u1") == 20.0
+
+
+def test_forget_user(store):
+    store.record_inbound("u1", 1.0)
+    store.save_choices("u1", [Choice("Ja", "/affirm")], now=1.0)
+    store.forget_user("u1")
+    assert store.last_inbound("u1") is None and store.choices("u1") == []
+
+
+def test_purge_removes_old_claims_and_silent_users(store):
+    store.claim_message("old", now=10.0)
+    store.claim_message("new", now=1000.0)
+    store.record_inbound("gone", 10.0)
+    store.record_inbound("here", 1000.0)
+    assert store.purge(messages_before=500.0, users_before=500.0) == 2
+    assert store.claim_message("old", now=1001.0)  # may be claimed again: long expired
+    assert not store.claim_message("new", now=1001.0)
+    assert store.last_inbound("gone") is None and store.last_inbound("here") == 1000.0
+
+
+def test_two_processes_on_one_database_claim_a_message_once(shared_url):
+    stores = [open_whatsapp_store(shared_url) for _ in range(2)]
+    results: list[bool] = []
+    start = threading.Barrier(8)
+
+    def claim(index: int) -> None:
+        start.wait()
+        results.append(stores[index % 2].claim_message("same-delivery", now=1.0))
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 7 + [True]
+
+
+def test_choices_survive_a_restart(shared_url):
+    open_whatsapp_store(shared_url).save_choices("u1", [Choice("Ja", "/affirm")], now=1.0)
+    assert open_whatsapp_store(shared_url).choices("u1") == [Choice("Ja", "/affirm")]
+
+
+def test_two_processes_upsert_the_same_new_user(shared_url):
+    stores = [open_whatsapp_store(shared_url) for _ in range(2)]
+    start = threading.Barrier(6)
+
+    def record(index: int) -> None:
+        start.wait()
+        stores[index % 2].record_inbound("new-user", float(index))
+
+    threads = [threading.Thread(target=record, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert stores[0].last_inbound("new-user") == 5.0

@@ -146,8 +146,8 @@ class WhatsAppOutput(OutputChannel):
         self.wa_id = wa_id
         self.sender_id = sender_id
         self.clock = clock
-        self.turn_choices: list[Choice] | None = None  # the last buttons sent in this turn
-        self.sent = 0
+        self.turn_choices: list[Choice] | None = None  # the last buttons delivered this turn
+        self.sent = 0  # messages WhatsApp accepted
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send(recipient_id, text_messages(text or ""))
@@ -173,6 +173,7 @@ class WhatsAppOutput(OutputChannel):
             logger.info("WhatsApp: custom message without a 'whatsapp' object not sent")
 
     async def _send(self, recipient_id: str, messages: list[dict]) -> bool:
+        """True when WhatsApp accepted every message."""
         if recipient_id != self.sender_id:
             logger.error("WhatsApp: answer for another conversation dropped")
             return False
@@ -188,8 +189,10 @@ class WhatsAppOutput(OutputChannel):
             return False
         delivered = True
         for message in messages:
-            delivered = await self.graph.send(self.wa_id, message) and delivered
-            self.sent += 1
+            if await self.graph.send(self.wa_id, message):
+                self.sent += 1
+            else:
+                delivered = False
         return delivered
 
     async def finish_turn(self) -> None:

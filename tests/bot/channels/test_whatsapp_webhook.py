@@ -231,6 +231,19 @@ def test_a_typed_number_after_a_numbered_list_sends_that_button(server, fake_gra
     assert server.agent.texts[-1] == "2"
 
 
+def test_numbers_refer_to_the_last_list_the_user_actually_got(server, fake_graph):
+    server.agent.reply = lambda message: [{"text": "Welke cursus?", "buttons": LONG_TITLES}]
+    server.post(text_payload("cursussen"))
+    server.agent.reply = lambda message: [
+        {"text": "Andere keuzes", "buttons": [{"title": "Nee", "payload": "/deny"}]}
+    ]
+    fake_graph.answer_next(400)  # WhatsApp refuses the new buttons: the user never sees them
+    server.post(text_payload("iets anders"))
+    server.agent.reply = lambda message: []
+    server.post(text_payload("3"))
+    assert server.agent.texts[-1] == '/course_details{"course_id": "c"}'
+
+
 def test_a_typed_number_works_after_reply_buttons_too(server):
     server.agent.reply = lambda message: [
         {"text": "Wat wilt u?", "buttons": [{"title": "Cursus", "payload": "/find_course"}]}

@@ -104,6 +104,7 @@ def course(
         {
             "exampleData": record.example_data,
             "organizationName": organization.name if organization else None,
+            "organizationPhone": organization.phone if organization else None,
             "topics": list(record.topics),
             "audiences": list(record.audiences),
             "languagesOfInstruction": [record.teaching_language],

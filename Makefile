@@ -16,7 +16,7 @@ find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c
 	'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 && echo $(p))))
 
 .PHONY: help install spacy-model train run shell test lint format validate test-conversations \
-	test-unit clean bench-budget
+	test-unit clean bench-budget bench-catalog postgres-bin
 
 help:
 	@echo "make run     install, build, train when needed and start the whole stack"
@@ -24,6 +24,7 @@ help:
 	@echo "make shell   talk to the assistant in this terminal"
 	@echo "make train   train the Rasa model when its inputs changed"
 	@echo "make format  format the Python code with ruff"
+	@echo "make bench-catalog  import and search figures at 100k courses, SQLite and PostgreSQL"
 	@echo "make bench-budget  p50/p95 of 10,000 budget checks in-process and over HTTP"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -70,11 +71,18 @@ test-conversations: $(SPACY_MODEL)
 	$(RASA) test core --stories tests/conversations --model "$$($(PY) -m bot.training --print-path)" \
 		--fail-on-prediction-errors --out var/test-results/core
 
-test-unit: $(STAMP)
+# The catalog and store tests start their own throwaway PostgreSQL from Debian's packages.
+postgres-bin:
+	bash deploy/local/apt-install.sh postgresql
+
+test-unit: $(STAMP) postgres-bin
 	$(PY) -m pytest
 
 # pytest runs last so that the run ends with its summary line.
 test: lint validate test-conversations test-unit
+
+bench-catalog: $(STAMP) postgres-bin
+	$(PY) -m services.catalog.bench --write-docs
 
 bench-budget: $(STAMP)
 	$(PY) -m services.budget.bench

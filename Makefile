@@ -16,7 +16,7 @@ find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c
 	'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 && echo $(p))))
 
 .PHONY: help install spacy-model train run shell test lint format validate test-conversations \
-	test-unit clean bench-budget bench-catalog postgres-bin
+	test-unit clean bench-budget bench-catalog postgres-bin nlu-report
 
 help:
 	@echo "make run     install, build, train when needed and start the whole stack"
@@ -24,6 +24,7 @@ help:
 	@echo "make shell   talk to the assistant in this terminal"
 	@echo "make train   train the Rasa model when its inputs changed"
 	@echo "make format  format the Python code with ruff"
+	@echo "make nlu-report  5-fold cross-validation of the NLU into docs/nlu-report.md"
 	@echo "make bench-catalog  import and search figures at 100k courses, SQLite and PostgreSQL"
 	@echo "make bench-budget  p50/p95 of 10,000 budget checks in-process and over HTTP"
 
@@ -80,6 +81,10 @@ test-unit: $(STAMP) postgres-bin
 
 # pytest runs last so that the run ends with its summary line.
 test: lint validate test-conversations test-unit
+
+# Cross-validation trains five models: about 20 minutes on 2 cores. Not part of `make test`.
+nlu-report: $(SPACY_MODEL)
+	$(PY) -m bot.nlu_report
 
 bench-catalog: $(STAMP) postgres-bin
 	$(PY) -m services.catalog.bench --write-docs

@@ -12,7 +12,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -22,12 +21,12 @@ import requests
 
 from bot.launcher import Stack
 from bot.settings import PROJECT_ROOT, settings
+from tests.e2e.test_stack import PORT_SETTINGS, free_port
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
 VENDOR = PROJECT_ROOT / "web" / "vendor"
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
-PORT_SETTINGS = ("RASA_PORT", "ACTION_PORT", "CATALOG_PORT", "BUDGET_PORT", "WEB_PORT")
 CHROMIUM_FLAGS = (
     "--headless=new",
     "--no-sandbox",
@@ -75,12 +74,6 @@ def _browser_available(request):
         pytest.fail(reason)
     if reason:
         pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="package")
@@ -135,7 +128,7 @@ def socketio_problem(config) -> str | None:
         return (
             "Rasa's socketio channel does not deliver answers to the session's room "
             "(Rasa 3.6 does not await python-socketio's enter_room, RasaHQ/rasa#13027): "
-            "credentials.yml must use bot.socketio_channel.SocketIOInput"
+            "credentials.yml must use bot.channels.socketio.SocketIOInput"
         )
     return None
 

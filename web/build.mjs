@@ -1,6 +1,7 @@
 // Copies the browser's third-party files from node_modules into web/vendor/ (git-ignored).
-// Run by `npm run build` after `npm ci`; needs nothing but Node 20. Nothing is fetched at
-// run time: the widget and the kiosk load only these files and their own.
+// Run by `make web-build` (npm ci, then this file); needs nothing but Node 18 or later
+// (Debian 12's). Nothing is fetched at run time: the widget and the kiosk load only these
+// files and their own.
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -262,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 "\nLeerwijzer is running.\n"
                 f"  Open the assistant:  {config.web_url}/\n"
+                f"  Library kiosk:       {config.web_url}/kiosk/\n"
                 f"  Talk in a terminal:  make shell\n"
                 f"  REST channel:        {config.rasa_url}/webhooks/rest/webhook\n"
                 f"  Catalog API docs:    http://{config.host}:{config.catalog_port}/docs\n"

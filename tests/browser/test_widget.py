@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+import requests
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -357,3 +359,18 @@ def test_axe_widget_in_arabic_right_to_left(page, stack):
     violations = axe_violations(page)
     assert violations == [], describe_violations(violations)
     save_screenshot(page, "widget-arabic")
+
+
+@pytest.mark.no_browser
+def test_pages_forbid_other_origins_and_inline_scripts(stack):
+    for path in ("/", "/kiosk/", "/widget/leerwijzer-widget.js"):
+        response = requests.get(f"{stack.config.web_url}{path}", timeout=5)
+        assert response.status_code == 200, path
+        policy = dict(
+            part.strip().split(" ", 1)
+            for part in response.headers["Content-Security-Policy"].split(";")
+        )
+        assert policy["default-src"] == "'self'"
+        assert f"ws://*:{stack.config.rasa_port}" in policy["connect-src"].split()
+        assert "unsafe" not in response.headers["Content-Security-Policy"]
+        assert response.headers["Referrer-Policy"] == "no-referrer"

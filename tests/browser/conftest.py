@@ -217,12 +217,22 @@ def describe_violations(violations: list[dict]) -> str:
 
 
 def save_screenshot(driver, name: str) -> Path:
-    """A PNG for the docs, reduced to 64 colours: small enough to commit, still sharp."""
+    """A PNG for the docs, reduced to 64 colours: small enough to commit, still sharp.
+
+    The text cursor is hidden while it is taken: it blinks, and a screenshot that differs
+    from run to run would change the committed file after every `make test`.
+    """
     from PIL import Image  # Pillow comes with Rasa (matplotlib)
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    image = Image.open(io.BytesIO(driver.get_screenshot_as_png())).convert("RGB")
+    caret = "const e = document.activeElement; if (e) e.style.caretColor = arguments[0];"
+    driver.execute_script(caret, "transparent")
+    try:
+        png = driver.get_screenshot_as_png()
+    finally:
+        driver.execute_script(caret, "")
+    image = Image.open(io.BytesIO(png)).convert("RGB")
     image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
     return path
 

@@ -118,8 +118,9 @@ def stack_processes(config: Settings, model: Path) -> list[Process]:
                 "--port",
                 str(config.rasa_port),
                 "--enable-api",
-                "--auth-token",
-                config.rasa_auth_token,
+                # One argument: a random token may start with "-", which argparse would
+                # take for an option ("--auth-token: expected one argument").
+                f"--auth-token={config.rasa_auth_token}",
                 "--credentials",
                 "credentials.yml",
                 "--endpoints",

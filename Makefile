@@ -16,7 +16,8 @@ find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c
 	'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 && echo $(p))))
 
 .PHONY: help install spacy-model train run shell test lint format validate test-conversations \
-	test-unit clean bench-budget bench-catalog postgres-bin nlu-report
+	test-unit clean bench-budget bench-catalog postgres-bin nlu-report node-bin web-build \
+	browser-bin
 
 help:
 	@echo "make run     install, build, train when needed and start the whole stack"
@@ -50,7 +51,7 @@ spacy-model: $(SPACY_MODEL)
 train: $(SPACY_MODEL)
 	$(PY) -m bot.training
 
-run: $(SPACY_MODEL)
+run: $(SPACY_MODEL) web-build
 	$(PY) -m bot.launcher
 
 shell: $(SPACY_MODEL)
@@ -79,8 +80,33 @@ postgres-bin:
 test-unit: $(STAMP) postgres-bin
 	$(PY) -m pytest
 
-# pytest runs last so that the run ends with its summary line.
-test: lint validate test-conversations test-unit
+# The browser files of the widget and kiosk (web/vendor/, git-ignored) come from npm:
+# package.json + package-lock.json at the root, so that node_modules/ is not served with web/.
+# Node and npm are needed only for this build; Debian's nodejs and npm when they are missing.
+NODE_MODULES := node_modules/.package-lock.json
+WEB_VENDOR := web/vendor/manifest.json
+
+node-bin:
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+		bash deploy/local/apt-install.sh nodejs npm
+
+$(NODE_MODULES): package.json package-lock.json | node-bin
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+$(WEB_VENDOR): $(NODE_MODULES) web/build.mjs
+	node web/build.mjs
+
+web-build: $(WEB_VENDOR)
+
+# The browser tests (tests/browser/) drive Debian's Chromium with its chromedriver.
+browser-bin:
+	bash deploy/local/apt-install.sh chromium chromium-driver fonts-dejavu-core
+
+# pytest runs last so that the run ends with its summary line. A missing browser fails the
+# browser tests instead of skipping them.
+test: export LEERWIJZER_REQUIRE_BROWSER := 1
+test: web-build browser-bin lint validate test-conversations test-unit
 
 # Cross-validation trains five models: about 20 minutes on 2 cores. Not part of `make test`.
 nlu-report: $(SPACY_MODEL)

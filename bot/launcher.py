@@ -118,8 +118,9 @@ def stack_processes(config: Settings, model: Path) -> list[Process]:
                 "--port",
                 str(config.rasa_port),
                 "--enable-api",
-                "--auth-token",
-                config.rasa_auth_token,
+                # One argument: a random token may start with "-", which argparse would
+                # take for an option ("--auth-token: expected one argument").
+                f"--auth-token={config.rasa_auth_token}",
                 "--credentials",
                 "credentials.yml",
                 "--endpoints",
@@ -262,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 "\nLeerwijzer is running.\n"
                 f"  Open the assistant:  {config.web_url}/\n"
+                f"  Library kiosk:       {config.web_url}/kiosk/\n"
                 f"  Talk in a terminal:  make shell\n"
                 f"  REST channel:        {config.rasa_url}/webhooks/rest/webhook\n"
                 f"  Catalog API docs:    http://{config.host}:{config.catalog_port}/docs\n"

@@ -30,8 +30,19 @@ def browser_config(config: Settings) -> str:
     )
 
 
+def security_headers(config: Settings) -> dict[str, str]:
+    """Our pages load only their own files and talk only to the Rasa server's port."""
+    rasa = " ".join(f"{scheme}://*:{config.rasa_port}" for scheme in ("http", "https", "ws", "wss"))
+    policy = (
+        f"default-src 'self'; connect-src 'self' {rasa}; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+    return {"Content-Security-Policy": policy, "Referrer-Policy": "no-referrer"}
+
+
 class WebHandler(SimpleHTTPRequestHandler):
     config_js = ""
+    extra_headers: dict[str, str] = {}
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         if self.path.split("?", 1)[0] == "/config.js":
@@ -47,6 +58,8 @@ class WebHandler(SimpleHTTPRequestHandler):
 
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")
+        for name, value in self.extra_headers.items():
+            self.send_header(name, value)
         super().end_headers()
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
@@ -58,6 +71,7 @@ def main() -> int:
     config = settings()
     handler = functools.partial(WebHandler, directory=str(WEB_ROOT))
     WebHandler.config_js = browser_config(config)
+    WebHandler.extra_headers = security_headers(config)
     server = ThreadingHTTPServer((config.host, config.web_port), handler)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

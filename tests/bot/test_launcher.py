@@ -22,7 +22,13 @@ def test_every_process_listens_on_the_configured_host_and_port(config, tmp_path)
         assert process.health_url.startswith(f"http://{config.host}:{process.port}/")
     rasa = next(p for p in processes if p.name == "rasa")
     assert "--enable-api" in rasa.argv
-    assert rasa.argv[rasa.argv.index("--auth-token") + 1] == config.rasa_auth_token
+    assert f"--auth-token={config.rasa_auth_token}" in rasa.argv
+
+
+def test_a_token_that_starts_with_a_dash_stays_the_token(clean_settings, tmp_path):
+    clean_settings.setenv("RASA_AUTH_TOKEN", "-8Qm3xYtoken")
+    rasa = next(p for p in stack_processes(settings(), tmp_path / "m.tar.gz") if p.name == "rasa")
+    assert "--auth-token=-8Qm3xYtoken" in rasa.argv
 
 
 def test_web_server_serves_the_rasa_port_from_settings(config):

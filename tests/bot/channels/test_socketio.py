@@ -1,0 +1,96 @@
+"""bot/channels/socketio.py: the handlers it puts on Rasa's Socket.IO server, without a server.
+
+The protocol over a real socket is tested in tests/browser/test_socketio_channel.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.channels.socketio import SocketIOInput, valid_session_id
+
+
+@pytest.fixture
+def channel(clean_settings):
+    clean_settings.setenv("CORS_ORIGINS", "https://www.gemeente.example")
+    received = []
+
+    async def on_new_message(message):
+        received.append(message)
+
+    channel = SocketIOInput.from_credentials(
+        {"user_message_evt": "user_uttered", "session_persistence": True}
+    )
+    channel.blueprint(on_new_message)
+    calls = []
+
+    async def record(*args, **kwargs):
+        calls.append((args, kwargs))
+
+    channel.sio.enter_room = lambda *a, **k: record("enter_room", *a, **k)
+    channel.sio.emit = lambda *a, **k: record("emit", *a, **k)
+    channel.calls, channel.received = calls, received
+    return channel
+
+
+def trigger(channel, event: str, data) -> None:
+    asyncio.run(channel.sio.handlers["/"][event]("sid1", data))
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("0123456789abcdef0123456789abcdef", True),
+        ("browsertest_0123-456", True),
+        ("short", False),
+        ("../../etc/passwd/0123456789", False),
+        ("x" * 65, False),
+        (None, False),
+        (123456789012345678, False),
+    ],
+)
+def test_session_ids(value, valid):
+    assert valid_session_id(value) is valid
+
+
+def test_session_request_awaits_enter_room_and_confirms(channel):
+    trigger(channel, "session_request", {"session_id": "0123456789abcdef0123456789abcdef"})
+    assert channel.calls == [
+        (("enter_room", "sid1", "0123456789abcdef0123456789abcdef"), {"namespace": "/"}),
+        (
+            ("emit", "session_confirm", "0123456789abcdef0123456789abcdef"),
+            {"room": "sid1", "namespace": "/"},
+        ),
+    ]
+
+
+@pytest.mark.parametrize("data", [None, {}, {"session_id": "../../etc"}, ["x"]])
+def test_a_bad_or_missing_session_id_gets_a_fresh_one(channel, data):
+    trigger(channel, "session_request", data)
+    (_, sid, room), _ = channel.calls[0]
+    assert sid == "sid1" and len(room) == 32 and valid_session_id(room)
+    assert channel.calls[1][0] == ("emit", "session_confirm", room)
+
+
+def test_messages_reach_rasa_only_with_a_valid_session_id(channel):
+    trigger(channel, "user_uttered", {"message": "hallo", "session_id": "../../etc"})
+    trigger(channel, "user_uttered", "not a dict")
+    assert channel.received == []
+    trigger(
+        channel,
+        "user_uttered",
+        {"message": "hallo", "session_id": "a" * 32, "metadata": {"language": "nl"}},
+    )
+    (message,) = channel.received
+    assert (message.text, message.sender_id, message.input_channel) == (
+        "hallo",
+        "a" * 32,
+        "socketio",
+    )
+    assert message.metadata == {"language": "nl"}
+
+
+def test_only_the_configured_web_origins_may_connect(channel):
+    assert channel.sio.eio.cors_allowed_origins == ["https://www.gemeente.example"]

@@ -144,7 +144,8 @@ class _Page(_Open):
     pageNumber: int
     hasPreviousPage: bool
     hasNextPage: bool
-    totalPages: int
+    # Left out when a large search was ranked only as far as the asked page.
+    totalPages: int | None = None
 
 
 class CoursePage(_Page):

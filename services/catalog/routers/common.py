@@ -37,15 +37,21 @@ def today() -> date:
 
 
 def envelope(page: Page[Any], request: PageRequest, items: list[dict[str, Any]]) -> dict[str, Any]:
-    total_pages = max(1, math.ceil(page.total / request.size))
-    return {
+    """OOAPI pagination; ``totalPages`` (optional in OOAPI) is left out when a large search
+    was ranked only as far as the asked page (docs/catalog.md, "Pagination")."""
+    body: dict[str, Any] = {
         "pageSize": request.size,
         "pageNumber": request.number,
         "hasPreviousPage": request.number > 1,
-        "hasNextPage": request.number < total_pages,
-        "totalPages": total_pages,
-        "items": items,
     }
+    if page.total is None:
+        body["hasNextPage"] = bool(page.more)
+    else:
+        total_pages = max(1, math.ceil(page.total / request.size))
+        body["hasNextPage"] = request.number < total_pages
+        body["totalPages"] = total_pages
+    body["items"] = items
+    return body
 
 
 def municipality(raw: str | None) -> geo.Municipality | None:

@@ -13,6 +13,7 @@ import json
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -34,6 +35,7 @@ from services.catalog.domain import (
     to_json,
 )
 from services.catalog.search import SearchGroup, TermIndex
+from services.catalog.store import ranking
 from services.catalog.store.queries import (
     CourseHit,
     CourseQuery,
@@ -50,6 +52,10 @@ SCHEMA_VERSION = 2
 KM_PER_DEGREE_LAT = 111.2
 # How often a long-running server looks whether another process (an import) changed the data.
 GENERATION_CHECK_SECONDS = 2.0
+# Field matches (ranking.py, bitmaps over course row ids: 12.5 kB per 100,000 courses) kept
+# per catalog generation: at most this many, of at most this many bytes in all.
+CANDIDATE_CACHE_SIZE = 2048
+CANDIDATE_CACHE_BYTES = 64 * 1024 * 1024
 _COURSE_ORDER = {
     "name": "c.name_key ASC, c.rid ASC",
     "-name": "c.name_key DESC, c.rid DESC",
@@ -82,6 +88,11 @@ class SqlStore(abc.ABC):
         self._terms: TermIndex | None = None
         self._terms_generation = -1
         self._checked_at = 0.0
+        # Search caches (ranking.py), emptied when the catalog generation changes.
+        self._cache: OrderedDict[Any, Any] = OrderedDict()
+        self._kept: dict[Any, Any] = {}
+        self._cache_generation = -1
+        self._cache_checked_at = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -196,6 +207,9 @@ class SqlStore(abc.ABC):
             self._put_meta(cur, "generation", str(generation))
         with self._lock:
             self._terms = None
+            self._cache.clear()
+            self._kept.clear()
+            self._cache_generation = -1
 
     def _resolve_ids(self, cur: Any, batch: CatalogBatch) -> CatalogBatch:
         org_ids = self._existing_ids(cur, "organizations", batch.organizations)
@@ -457,6 +471,41 @@ class SqlStore(abc.ABC):
     def search_courses(self, query: CourseQuery) -> Page[CourseHit]:
         """One page of courses with each one's best offering (nearest, then earliest).
 
+        Relevance searches with words or facets are ranked by ranking.py, which reads only
+        what the page needs (same order; ``total`` None when not counted). The rest takes
+        the exact path (_search_exact).
+        """
+        if query.impossible:
+            return Page([], 0)
+        origin = query.offerings.origin
+        with self.transaction() as cur:
+            found = ranking.search(self, cur, query)
+            if found is not None:
+                courses = self._docs_by_rid(cur, "courses", [r.course_rid for r in found.rows])
+                offerings = self._docs_by_rid(
+                    cur, "offerings", [r.offering_rid for r in found.rows if r.offering_rid]
+                )
+        if found is None:
+            return self._search_exact(query)
+        hits = []
+        for row in found.rows:
+            if row.course_rid not in courses:
+                continue  # removed by another process within the cache check interval
+            doc = offerings.get(row.offering_rid) if row.offering_rid is not None else None
+            offering = offering_from_json(doc) if doc else None
+            hits.append(
+                CourseHit(
+                    course=course_from_json(courses[row.course_rid]),
+                    offering=offering,
+                    distance_km=_distance_km(origin, offering) if origin else None,
+                    score=row.score,
+                )
+            )
+        return Page(hits, found.total, found.more)
+
+    def _search_exact(self, query: CourseQuery) -> Page[CourseHit]:
+        """Every candidate ranked and counted in one statement.
+
         Two query shapes, both one statement with a window count for the total:
         offering-driven when the offerings must match something (a place, a price, ...):
         one GROUP BY over the candidate courses' offerings; course-driven otherwise, where a
@@ -517,7 +566,7 @@ class SqlStore(abc.ABC):
         sort: tuple[str, ...],
     ) -> str:
         distance = self._distance_sql(query.offerings, params)
-        where = self._offering_conditions(query.offerings, params)
+        where = self.offering_conditions(query.offerings, params)
         if query.offerings.origin is not None:
             params["r2"] = query.offerings.radius_km**2
             where.append(f"(o.online = 1 OR {distance} <= :r2)")
@@ -598,6 +647,87 @@ class SqlStore(abc.ABC):
             + f" ORDER BY {order} LIMIT :limit OFFSET :offset"
         )
 
+    # -- search caches (ranking.py) ----------------------------------------------------------
+
+    def _cached(self, cur: Any, key: Any, compute: Any, *, keep: bool = False) -> Any:
+        """A value kept until any process changes the catalog (checked every few seconds);
+        ``keep``: not subject to the LRU limit (small values that are costly to compute)."""
+        with self._lock:
+            now = time.monotonic()
+            if (
+                self._cache_generation < 0
+                or now - self._cache_checked_at > GENERATION_CHECK_SECONDS
+            ):
+                self._cache_checked_at = now
+                cur.execute(self._sql("SELECT value FROM meta WHERE key = 'generation'"))
+                row = cur.fetchone()
+                generation = int(row[0]) if row else 0
+                if generation != self._cache_generation:
+                    self._cache.clear()
+                    self._kept.clear()
+                    self._cache_generation = generation
+            if key in self._kept:
+                return self._kept[key]
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = compute()
+        with self._lock:
+            if keep:
+                self._kept[key] = value
+                return value
+            self._cache[key] = value
+            while len(self._cache) > 1 and (
+                len(self._cache) > CANDIDATE_CACHE_SIZE
+                or sum(_cache_size(v) for v in self._cache.values()) > CANDIDATE_CACHE_BYTES
+            ):
+                self._cache.popitem(last=False)
+        return value
+
+    def course_count(self, cur: Any) -> int:
+        def count() -> int:
+            cur.execute("SELECT COUNT(*) FROM courses")
+            return int(cur.fetchone()[0])
+
+        return self._cached(cur, ("course count",), count, keep=True)
+
+    def candidates(
+        self, cur: Any, groups: tuple[SearchGroup, ...], tags: tuple[tuple[str, ...], ...]
+    ) -> ranking.Candidates:
+        """The courses matching the groups (in score tiers) and the facet tags; each field
+        query is run once per generation and kept as a bitmap."""
+
+        def atom(field: str, words: tuple[str, ...]) -> int:
+            def compute() -> int:
+                params: dict[str, Any] = {}
+                cur.execute(self._sql(self.atom_sql(field, words, params)), params)
+                return ranking.mask_of(int(row[0]) for row in cur.fetchall())
+
+            return self._cached(cur, ("atom", field, words), compute)
+
+        return ranking.candidates(groups, tags, atom)
+
+    def rings(
+        self, cur: Any, origin: tuple[float, float] | None, radius_km: float
+    ) -> dict[tuple, int] | None:
+        """The distance rings around ``origin`` (ranking.make_rings); None without a place."""
+        if origin is None:
+            return None
+
+        def places() -> list[tuple[float, float]]:
+            cur.execute(
+                f"SELECT DISTINCT {self.point_columns} FROM offerings o "  # noqa: S608 - fixed SQL
+                "WHERE o.online = 0 AND o.lat IS NOT NULL AND o.lon IS NOT NULL"
+            )
+            return sorted((float(lat), float(lon)) for lat, lon in cur.fetchall())
+
+        known = self._cached(cur, ("places",), places, keep=True)
+        return self._cached(
+            cur,
+            ("rings", origin, radius_km),
+            lambda: ranking.make_rings(known, origin, radius_km),
+        )
+
     def _distance_sql(self, f: OfferingFilter, params: dict[str, Any]) -> str:
         """Squared km from the asked place (equirectangular: exact enough within a region)."""
         if f.origin is None:
@@ -628,7 +758,8 @@ class SqlStore(abc.ABC):
         rows = self._select_in(cur, sql, rids)
         return {int(row[0]): json.loads(row[1]) for row in rows}
 
-    def _offering_conditions(self, f: OfferingFilter, params: dict[str, Any]) -> list[str]:
+    def offering_conditions(self, f: OfferingFilter, params: dict[str, Any]) -> list[str]:
+        """Conditions on the offering ``o`` (not its distance)."""
         where = []
         if f.since is not None:
             params["since"] = f.since.toordinal()
@@ -676,7 +807,7 @@ class SqlStore(abc.ABC):
             joins = "JOIN courses c ON c.rid = o.course_rid"
             params["teaching_language"] = query.teaching_language
             where.append("c.teaching_language = :teaching_language")
-        where += self._offering_conditions(
+        where += self.offering_conditions(
             OfferingFilter(since=query.since, until=query.until, modes=query.modes), params
         )
         order = ", ".join(_OFFERING_ORDER[key] for key in query.sort) + ", o.rid ASC"
@@ -773,8 +904,31 @@ class SqlStore(abc.ABC):
     def _tags_sql(self, tags: Sequence[Sequence[str]], params: dict[str, Any]) -> str: ...
 
     @abc.abstractmethod
+    def atom_sql(self, field: str, words: tuple[str, ...], params: dict[str, Any]) -> str:
+        """``SELECT`` the row ids of the courses whose ``field`` (name, body: prefixes; tags:
+        whole tokens) matches one of ``words``; the same match as ``_scores_sql``."""
+
+    # The offering ``o`` lies at the place :place_lat/:place_lon (values read from the table).
+    place_condition = "o.lat = :place_lat AND o.lon = :place_lon"
+    # lat and lon of the offering ``o`` as the exact floats the distance SQL computes with.
+    point_columns = "o.lat, o.lon"
+
+    @abc.abstractmethod
+    def rid_list(self, name: str, params: dict[str, Any], rids: Sequence[int]) -> str:
+        """SQL for ``IN (...)``: the given row ids, passed as one parameter."""
+
+    @abc.abstractmethod
+    def walk_source(self, index: str) -> str:
+        """``offerings o`` read in (start_day, course_rid, rid) order: "day" (all), "online"
+        (online only) or "place" (one lat/lon); through the matching index."""
+
+    @abc.abstractmethod
     def _best_offering_sql(self, distance: str, where: str) -> str:
         """(course_rid, offering_rid, d2, start_day): each course's nearest, then earliest."""
+
+
+def _cache_size(value: Any) -> int:
+    return (value.bit_length() + 7) // 8 if isinstance(value, int) else 64
 
 
 def _like_escape(value: str) -> str:

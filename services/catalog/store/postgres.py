@@ -44,7 +44,16 @@ _SCHEMA = [
         hearing_loop)""",
     "CREATE INDEX IF NOT EXISTS offerings_by_organization "
     "ON offerings (organization_id, start_day)",
-    "CREATE INDEX IF NOT EXISTS offerings_by_start ON offerings (start_day)",
+    # The walks of ranking.py (see sqlite.py).
+    "CREATE INDEX IF NOT EXISTS offerings_by_day ON offerings (start_day, course_rid, rid)",
+    # Replaced by offerings_by_day (schema version 2 had it).
+    "DROP INDEX IF EXISTS offerings_by_start",
+    """CREATE INDEX IF NOT EXISTS offerings_online ON offerings (start_day, course_rid, rid)
+        INCLUDE (end_day, cost_cents, time_of_day, mode, wheelchair, hearing_loop)
+        WHERE online = 1""",
+    """CREATE INDEX IF NOT EXISTS offerings_by_place ON offerings (lat, lon, start_day,
+        course_rid, rid) INCLUDE (end_day, cost_cents, time_of_day, mode, wheelchair,
+        hearing_loop) WHERE online = 0""",
     "CREATE TABLE IF NOT EXISTS search_terms (term TEXT PRIMARY KEY, documents INTEGER NOT NULL)",
 ]
 
@@ -152,6 +161,28 @@ class PostgresStore(SqlStore):
         ]
         params["tags"] = " & ".join(clauses)
         return "SELECT rid FROM courses WHERE tsv @@ to_tsquery('simple', :tags)"
+
+    def atom_sql(self, field: str, words: tuple[str, ...], params: dict[str, Any]) -> str:
+        # As _field_queries writes them: the name has weight A, tags B, the description D.
+        if field == "tags":
+            params["atom"] = " | ".join(f"{word}:B" for word in words)
+        else:
+            weight = "A" if field == "name" else "D"
+            params["atom"] = " | ".join(f"{word}:*{weight}" for word in words)
+        return "SELECT rid FROM courses WHERE tsv @@ to_tsquery('simple', :atom)"
+
+    # lat/lon are REAL: read as double precision, the exact values the distance SQL computes
+    # with (psycopg2 would read the shortest decimal text, a different double), and compared
+    # back as REAL.
+    place_condition = "o.lat = CAST(:place_lat AS REAL) AND o.lon = CAST(:place_lon AS REAL)"
+    point_columns = "CAST(o.lat AS DOUBLE PRECISION), CAST(o.lon AS DOUBLE PRECISION)"
+
+    def rid_list(self, name: str, params: dict[str, Any], rids: Sequence[int]) -> str:
+        params[name] = [int(rid) for rid in rids]
+        return f"SELECT unnest(CAST(:{name} AS BIGINT[]))"  # noqa: S608 - a parameter name
+
+    def walk_source(self, index: str) -> str:
+        return "offerings o"  # the planner picks the index from the conditions
 
     def _best_offering_sql(self, distance: str, where: str) -> str:
         # A bare 0 in ORDER BY would be read as a column position.

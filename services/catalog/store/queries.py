@@ -25,7 +25,10 @@ class PageRequest:
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
-    total: int
+    # None: not counted (a large search ranked only as far as the page); see ``more``.
+    total: int | None
+    # Whether items follow this page; None: derived from ``total``.
+    more: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -39,13 +40,28 @@ _SCHEMA = [
         online, lat, lon, cost_cents, time_of_day, mode, wheelchair, hearing_loop)""",
     "CREATE INDEX IF NOT EXISTS offerings_by_organization "
     "ON offerings (organization_id, start_day)",
-    "CREATE INDEX IF NOT EXISTS offerings_by_start ON offerings (start_day)",
+    # The walks of ranking.py: offerings in (start_day, course_rid, rid) order, all, online or
+    # at one place, covering the offering filters.
+    "CREATE INDEX IF NOT EXISTS offerings_by_day ON offerings (start_day, course_rid, rid)",
+    # Replaced by offerings_by_day (schema version 2 had it).
+    "DROP INDEX IF EXISTS offerings_by_start",
+    """CREATE INDEX IF NOT EXISTS offerings_online ON offerings (start_day, course_rid, rid,
+        end_day, cost_cents, time_of_day, mode, wheelchair, hearing_loop) WHERE online = 1""",
+    """CREATE INDEX IF NOT EXISTS offerings_by_place ON offerings (lat, lon, start_day,
+        course_rid, rid, end_day, cost_cents, time_of_day, mode, wheelchair, hearing_loop)
+        WHERE online = 0""",
     # Tokens are made in Python (text.py); FTS5 only splits on spaces. Prefix indexes make
     # "comput*" as cheap as an exact term.
     """CREATE VIRTUAL TABLE IF NOT EXISTS course_fts USING fts5(
         name, tags, body, tokenize = 'unicode61', prefix = '2 3 4 5 6')""",
     "CREATE VIRTUAL TABLE IF NOT EXISTS course_terms USING fts5vocab(course_fts, 'col')",
 ]
+
+_WALK_INDEXES = {
+    "day": "offerings_by_day",
+    "online": "offerings_online",
+    "place": "offerings_by_place",
+}
 
 
 class SqliteStore(SqlStore):
@@ -172,6 +188,21 @@ class SqliteStore(SqlStore):
         ]
         params["tags"] = "tags : (" + " AND ".join(clauses) + ")"
         return "SELECT rowid FROM course_fts WHERE course_fts MATCH :tags"
+
+    def atom_sql(self, field: str, words: tuple[str, ...], params: dict[str, Any]) -> str:
+        # As _field_queries writes them.
+        if field == "tags":
+            params["atom"] = "tags : (" + " OR ".join(f'"{word}"' for word in words) + ")"
+        else:
+            params["atom"] = f"{field} : (" + " OR ".join(f'"{word}" *' for word in words) + ")"
+        return "SELECT rowid FROM course_fts WHERE course_fts MATCH :atom"
+
+    def rid_list(self, name: str, params: dict[str, Any], rids: Sequence[int]) -> str:
+        params[name] = json.dumps([int(rid) for rid in rids])
+        return f"SELECT value FROM json_each(:{name})"  # noqa: S608 - a parameter name
+
+    def walk_source(self, index: str) -> str:
+        return f"offerings o INDEXED BY {_WALK_INDEXES[index]}"
 
     def _best_offering_sql(self, distance: str, where: str) -> str:
         # SQLite returns the other columns from the row that has the MIN() (documented

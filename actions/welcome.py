@@ -96,6 +96,14 @@ class ActionChangeLanguage(Action):
         return [SlotSet(SLOT, language), SlotSet(OFFERED_SLOT, language)]
 
 
+def asks_for_a_language(tracker: Tracker) -> bool:
+    """change_language, or a bare language name answering "Welke taal?" outside a form."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent == "change_language":
+        return True
+    return intent == "inform" and not tracker.active_loop.get("name")
+
+
 def offer_text(current: str, offered: str) -> str:
     """'Would you like to continue in English?' in that language, then in the current one."""
     first = strings(offered)["continue_in"][offered]
@@ -121,6 +129,10 @@ class ActionDetectLanguage(Action):
         detected = (message.get(DETECTED) or {}).get("language")
         current = language_of(tracker)
         text = message.get("text") or ""
+        if said_language(tracker) and not asks_for_a_language(tracker):
+            # "ik wil Engels leren" names a language in passing: a subject, not a switch. The
+            # slot's entity mapping has set it already; this later event puts it back.
+            return [SlotSet(SLOT, current)]
         if (
             detected not in LANGUAGES
             or detected == current

@@ -223,3 +223,28 @@ def test_simpler_in_another_language_says_that_language_again():
     assert messages[0]["text"] == "In English."
     messages, _ = run(ActionSimplify(), domain=domain, slots={"language": "nl"}, events=events)
     assert messages[0]["text"] == "Simpel."
+
+
+@pytest.mark.parametrize(
+    ("intent", "active_loop", "kept"),
+    [
+        ("find_course", None, False),
+        ("inform", "course_form", False),
+        ("inform", None, True),
+        ("change_language", "course_form", True),
+    ],
+)
+def test_a_language_named_in_passing_does_not_switch(intent, active_loop, kept):
+    # "ik wil Engels leren": the entity mapping set the slot; the detect action puts it back.
+    _, events = run(
+        ActionDetectLanguage(),
+        slots={"language": "nl"},
+        intent=intent,
+        entities=language_entity("en"),
+        active_loop=active_loop,
+        text="ik wil Engels leren",
+    )
+    reverted = [e for e in events if e.get("name") == "language"]
+    assert reverted == ([] if kept else [reverted[0]])
+    if not kept:
+        assert reverted[0]["value"] == "nl"

@@ -111,16 +111,29 @@ def offer_text(current: str, offered: str) -> str:
     return f"{first}\n{second}"
 
 
+def language_before(tracker: Tracker) -> str:
+    """The conversation's language before the latest message changed any slot."""
+    events = list(tracker.events)
+    users = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    language = DEFAULT_LANGUAGE
+    for event in events[: users[-1] if users else len(events)]:
+        if event.get("event") == "slot" and event.get("name") == SLOT:
+            value = event.get("value")
+            language = value if value in LANGUAGES else DEFAULT_LANGUAGE
+    return language
+
+
 class ActionDetectLanguage(Action):
-    """Runs after every message (the custom mapping of the slot language_offered).
+    """Runs after every message, as Rasa's action_validate_slot_mappings.
 
     When someone writes in another supported language than the conversation's, ask once, in
     both languages, whether to continue in theirs. Detection is done offline by
-    bot.components.language_detection; this action only compares and asks.
+    bot.components.language_detection; this action only compares and asks. It also undoes a
+    switch by a language named in passing ("ik wil Engels leren").
     """
 
     def name(self) -> str:
-        return "action_detect_language"
+        return "action_validate_slot_mappings"
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -130,9 +143,8 @@ class ActionDetectLanguage(Action):
         current = language_of(tracker)
         text = message.get("text") or ""
         if said_language(tracker) and not asks_for_a_language(tracker):
-            # "ik wil Engels leren" names a language in passing: a subject, not a switch. The
-            # slot's entity mapping has set it already; this later event puts it back.
-            return [SlotSet(SLOT, current)]
+            # The slot's entity mapping has just set it: put back the language from before.
+            return [SlotSet(SLOT, language_before(tracker))]
         if (
             detected not in LANGUAGES
             or detected == current

@@ -236,9 +236,15 @@ def test_simpler_in_another_language_says_that_language_again():
 )
 def test_a_language_named_in_passing_does_not_switch(intent, active_loop, kept):
     # "ik wil Engels leren": the entity mapping set the slot; the detect action puts it back.
+    before = [
+        {"event": "slot", "name": "language", "value": "tr"},
+        {"event": "user", "text": "ik wil Engels leren"},
+        {"event": "slot", "name": "language", "value": "en"},
+    ]
     _, events = run(
         ActionDetectLanguage(),
-        slots={"language": "nl"},
+        events=before,
+        slots={"language": "en"},
         intent=intent,
         entities=language_entity("en"),
         active_loop=active_loop,
@@ -247,4 +253,4 @@ def test_a_language_named_in_passing_does_not_switch(intent, active_loop, kept):
     reverted = [e for e in events if e.get("name") == "language"]
     assert reverted == ([] if kept else [reverted[0]])
     if not kept:
-        assert reverted[0]["value"] == "nl"
+        assert reverted[0]["value"] == "tr"

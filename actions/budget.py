@@ -15,6 +15,7 @@ from actions.clients import ServiceUnavailable
 from actions.clients.budget import BudgetClient, SchemeResult
 from actions.contacts import message_placeholders
 from actions.dutch import parse_age
+from actions.i18n import DEFAULT_LANGUAGE, language_of, say, strings
 from actions.places import canonical_municipality
 
 logger = logging.getLogger(__name__)
@@ -116,12 +117,16 @@ class ValidateBudgetForm(FormValidationAction):
         return {"municipality": None}
 
 
-def describe_scheme(result: SchemeResult) -> dict[str, str]:
-    reason = " ".join(result.reasons[:2])
-    next_step = result.next_step
-    if result.apply_url:
-        next_step = f"{next_step} Kijk op {result.apply_url}"
-    return {"name": result.name, "reason": reason, "next_step": next_step}
+def describe_scheme(result: SchemeResult, language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """Dutch: the budget service's reasons. Other languages: the scheme's Dutch name with a
+    short explanation from actions/locales (the service explains in Dutch only)."""
+    apply_at = say(language, "apply_at", url=result.apply_url) if result.apply_url else ""
+    if language == DEFAULT_LANGUAGE:
+        reason = " ".join(result.reasons[:2])
+        next_step = f"{result.next_step} {apply_at}".strip()
+        return {"name": result.name, "reason": reason, "next_step": next_step}
+    explanation = strings(language)["schemes"].get(result.scheme_id, "")
+    return {"name": result.name, "reason": explanation, "next_step": apply_at}
 
 
 class ActionCheckBudget(Action):
@@ -150,7 +155,9 @@ class ActionCheckBudget(Action):
         if fitting:
             dispatcher.utter_message(response="budget_results_intro")
             for result in fitting:
-                dispatcher.utter_message(response="budget_scheme", **describe_scheme(result))
+                dispatcher.utter_message(
+                    response="budget_scheme", **describe_scheme(result, language_of(tracker))
+                )
         else:
             dispatcher.utter_message(response="budget_nothing_fits")
         dispatcher.utter_message(response="budget_results_end")

@@ -16,6 +16,7 @@ from actions.clients import ServiceUnavailable
 from actions.clients.catalog import CourseDetails, CourseSearch, CourseSummary, UsesCatalog
 from actions.contacts import message_placeholders
 from actions.dutch import format_cost, format_date
+from actions.i18n import DEFAULT_LANGUAGE, ISO_639_2, language_of, say, strings
 from actions.places import canonical_municipality
 from bot.settings import PROJECT_ROOT
 
@@ -33,34 +34,61 @@ def known_topics() -> frozenset[str]:
     return frozenset(item["id"] for item in items)
 
 
-def describe_course(course: CourseSummary) -> str:
+def language_names(codes: tuple[str, ...] | list[str], language: str) -> str:
+    names = strings(language)["language_names"]
+    return ", ".join(names.get(code, code) for code in codes)
+
+
+def local_date(value: str | None, language: str) -> str:
+    """Dutch: 'dinsdag 12 januari 2027'; other languages: '12-01-2027' (no Dutch month names)."""
+    dutch = format_date(value)
+    if language == DEFAULT_LANGUAGE or not dutch:
+        return dutch
+    return "-".join(reversed(str(value)[:10].split("-")))
+
+
+def local_cost(amount: float | None, language: str) -> str:
+    if amount is None:
+        return say(language, "price_unknown")
+    if amount == 0:
+        return say(language, "free")
+    return format_cost(amount)
+
+
+def describe_course(course: CourseSummary, language: str = DEFAULT_LANGUAGE) -> str:
     lines = [course.name]
-    place = "online" if course.place.lower() == "online" else course.place
+    place = say(language, "online") if course.place.lower() == "online" else course.place
     if place:
-        lines.append(f"Waar: {place}")
-    start = format_date(course.start_date)
+        lines.append(say(language, "where", place=place))
+    start = local_date(course.start_date, language)
     if start:
-        lines.append(f"Start: {start}")
+        lines.append(say(language, "start", date=start))
     if course.schedule:
-        lines.append(f"Wanneer: {course.schedule}")
-    lines.append(f"Kosten: {format_cost(course.cost_eur)}")
+        lines.append(say(language, "when", schedule=course.schedule))
+    lines.append(say(language, "cost", cost=local_cost(course.cost_eur, language)))
     if course.provider:
-        lines.append(f"Door: {course.provider}")
+        lines.append(say(language, "by", provider=course.provider))
+    if course.teaching_languages:
+        names = language_names(course.teaching_languages, language)
+        lines.append(say(language, "teaching_language", languages=names))
+    if course.support_languages:
+        names = language_names(course.support_languages, language)
+        lines.append(say(language, "support_languages", languages=names))
     return "\n".join(lines)
 
 
-def describe_details(details: CourseDetails) -> str:
-    lines = [describe_course(details.summary)]
+def describe_details(details: CourseDetails, language: str = DEFAULT_LANGUAGE) -> str:
+    lines = [describe_course(details.summary, language)]
     if details.description:
         lines.append(details.description)
     if details.address:
-        lines.append(f"Adres: {details.address}")
+        lines.append(say(language, "address", address=details.address))
     if details.accessibility:
-        lines.append("Toegankelijk: " + ", ".join(details.accessibility))
+        lines.append(say(language, "accessible", facts=", ".join(details.accessibility)))
     if details.phone:
-        lines.append(f"Bellen: {details.phone}")
+        lines.append(say(language, "call", phone=details.phone))
     if details.link:
-        lines.append(f"Aanmelden: {details.link}")
+        lines.append(say(language, "sign_up", link=details.link))
     return "\n".join(lines)
 
 
@@ -72,19 +100,34 @@ def search_from(tracker: Tracker) -> CourseSearch:
         municipality=tracker.get_slot("municipality"),
         time_of_day=tracker.get_slot("time_of_day"),
         free_only=bool(tracker.get_slot("free_only")),
+        support_language=ISO_639_2.get(tracker.get_slot("support_language") or ""),
     )
 
 
-def wish_buttons(search: CourseSearch) -> list[dict[str, str]]:
+def wish_buttons(search: CourseSearch, language: str = DEFAULT_LANGUAGE) -> list[dict[str, str]]:
     """Optional wishes, offered with the results instead of asked as one more question."""
     buttons = []
     if search.time_of_day in (None, "any"):
         buttons += [
-            {"title": "Alleen overdag", "payload": '/inform{"time_of_day": "daytime"}'},
-            {"title": "Alleen 's avonds", "payload": '/inform{"time_of_day": "evening"}'},
+            {
+                "title": say(language, "only_daytime"),
+                "payload": '/inform{"time_of_day": "daytime"}',
+            },
+            {
+                "title": say(language, "only_evening"),
+                "payload": '/inform{"time_of_day": "evening"}',
+            },
         ]
     if not search.free_only:
-        buttons.append({"title": "Alleen gratis", "payload": '/inform{"cost": "free"}'})
+        buttons.append({"title": say(language, "only_free"), "payload": '/inform{"cost": "free"}'})
+    if language != DEFAULT_LANGUAGE and not search.support_language:
+        # Courses with extra help in the citizen's own language (ext.supportLanguages).
+        buttons.append(
+            {
+                "title": say(language, "only_my_language"),
+                "payload": f'/inform{{"support_language": "{language}"}}',
+            }
+        )
     return buttons
 
 
@@ -100,26 +143,30 @@ class ShowsCourses(UsesCatalog):
         return self.client.find_courses(search, first=(page - 1) * PAGE_SIZE, count=PAGE_SIZE + 1)
 
     def show(
-        self, dispatcher: CollectingDispatcher, search: CourseSearch, found: list[CourseSummary]
+        self,
+        dispatcher: CollectingDispatcher,
+        search: CourseSearch,
+        found: list[CourseSummary],
+        language: str = DEFAULT_LANGUAGE,
     ) -> None:
         for course in found[:PAGE_SIZE]:
             dispatcher.utter_message(
-                text=describe_course(course),
+                text=describe_course(course, language),
                 buttons=[
                     {
-                        "title": "Meer over deze cursus",
+                        "title": say(language, "more_about_course"),
                         "payload": f'/course_details{{"course_id": "{course.course_id}"}}',
                     }
                 ],
             )
         buttons = []
         if len(found) > PAGE_SIZE:
-            buttons.append({"title": "Meer resultaten", "payload": "/more_results"})
-        buttons += wish_buttons(search)
+            buttons.append({"title": say(language, "more_results"), "payload": "/more_results"})
+        buttons += wish_buttons(search, language)
         buttons += [
-            {"title": "Iets anders zoeken", "payload": "/find_course"},
-            {"title": "Wie betaalt dit?", "payload": "/ask_budget"},
-            {"title": "Een mens spreken", "payload": "/human_handoff"},
+            {"title": say(language, "search_other"), "payload": "/find_course"},
+            {"title": say(language, "who_pays"), "payload": "/ask_budget"},
+            {"title": say(language, "talk_to_person"), "payload": "/human_handoff"},
         ]
         dispatcher.utter_message(response="after_results", buttons=buttons)
 
@@ -141,6 +188,8 @@ class ActionPrepareCourseSearch(Action):
             events.append(SlotSet("time_of_day", None))
         if "cost" not in said:
             events.append(SlotSet("free_only", None))
+        if "support_language" not in said:
+            events.append(SlotSet("support_language", None))
         return events
 
 
@@ -186,7 +235,8 @@ class ActionSearchCourses(ShowsCourses, Action):
         try:
             found = self.fetch_page(search, page=1)
             widened = False
-            if not found and (search.time_of_day not in (None, "any") or search.free_only):
+            wishes = search.time_of_day not in (None, "any") or search.free_only
+            if not found and (wishes or search.support_language):
                 # Widen: drop the wishes before giving up.
                 search = CourseSearch(search.topic, search.query, search.municipality)
                 found = self.fetch_page(search, page=1)
@@ -204,11 +254,15 @@ class ActionSearchCourses(ShowsCourses, Action):
             dispatcher.utter_message(response="courses_nearby_instead", place=place)
         else:
             dispatcher.utter_message(response="courses_found")
-        self.show(dispatcher, search, found)
+        self.show(dispatcher, search, found, language_of(tracker))
+        language_filter = next(
+            (k for k, v in ISO_639_2.items() if v == search.support_language), None
+        )
         return [
             SlotSet("results_page", 1),
             SlotSet("time_of_day", search.time_of_day),
             SlotSet("free_only", search.free_only),
+            SlotSet("support_language", language_filter),
         ]
 
 
@@ -233,7 +287,7 @@ class ActionMoreCourses(ShowsCourses, Action):
             dispatcher.utter_message(response="no_more_courses")
             dispatcher.utter_message(response="utter_menu")
             return []
-        self.show(dispatcher, search, found)
+        self.show(dispatcher, search, found, language_of(tracker))
         return [SlotSet("results_page", page)]
 
 
@@ -253,12 +307,13 @@ class ActionCourseDetails(ShowsCourses, Action):
         if details is None:
             dispatcher.utter_message(response="course_not_found")
             return []
+        language = language_of(tracker)
         dispatcher.utter_message(
-            text=describe_details(details),
+            text=describe_details(details, language),
             buttons=[
-                {"title": "Wie betaalt dit?", "payload": "/ask_budget"},
-                {"title": "Meer resultaten", "payload": "/more_results"},
-                {"title": "Een mens spreken", "payload": "/human_handoff"},
+                {"title": say(language, "who_pays"), "payload": "/ask_budget"},
+                {"title": say(language, "more_results"), "payload": "/more_results"},
+                {"title": say(language, "talk_to_person"), "payload": "/human_handoff"},
             ],
         )
         return []

@@ -50,7 +50,7 @@ class ValidateCallbackForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = str(value or "").strip()
-        for prefix in ("ik heet ", "mijn naam is ", "ik ben "):
+        for prefix in ("ik heet ", "mijn naam is ", "ik ben ", "my name is ", "i am ", "i'm "):
             if text.lower().startswith(prefix):
                 text = text[len(prefix) :].strip()
         if FIRST_NAME.match(text):

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.contacts import message_placeholders
+from actions.i18n import DEFAULT_LANGUAGE, SLOT, language_of
 
 FALLBACK_INTENTS = ("nlu_fallback",)
 PLAIN_SLOT = "plain_language"
@@ -39,11 +40,20 @@ def resend(dispatcher: CollectingDispatcher, event: dict[str, Any]) -> None:
     dispatcher.utter_message(text=event.get("text"), buttons=data.get("buttons") or [])
 
 
-def plain_variation(domain: DomainDict, response: str) -> dict[str, Any] | None:
-    """The variation of a response meant for plain_language = true, if it has one."""
+def plain_variation(
+    domain: DomainDict, response: str, language: str = DEFAULT_LANGUAGE
+) -> dict[str, Any] | None:
+    """The variation of a response meant for plain_language = true, if it has one.
+
+    Only Dutch has simpler variations; the other languages are short and plain already, so
+    their one variation is said again.
+    """
     for variation in domain.get("responses", {}).get(response, []):
         conditions = variation.get("condition") or []
-        if any(c.get("name") == PLAIN_SLOT and c.get("value") is True for c in conditions):
+        if language == DEFAULT_LANGUAGE:
+            if any(c.get("name") == PLAIN_SLOT and c.get("value") is True for c in conditions):
+                return variation
+        elif any(c.get("name") == SLOT and c.get("value") == language for c in conditions):
             return variation
     return None
 
@@ -89,7 +99,7 @@ class ActionSimplify(Action):
             if form_active and asks_a_form_question(event):
                 continue  # the form asks its question again, in the simple variation
             response = (event.get("metadata") or {}).get("utter_action", "")
-            variation = plain_variation(domain, response)
+            variation = plain_variation(domain, response, language_of(tracker))
             if variation:
                 dispatcher.utter_message(
                     text=fill(variation.get("text", ""), values),

@@ -11,6 +11,7 @@ FLOW_BY_ENTITY = (
     ("topic", "course_form"),
     ("time_of_day", "course_form"),
     ("cost", "course_form"),
+    ("support_language", "course_form"),
     ("help_kind", "support_form"),
     ("situation", "budget_form"),
     ("goal", "budget_form"),
@@ -27,6 +28,10 @@ class ActionRouteAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         said = {entity.get("entity") for entity in tracker.latest_message.get("entities", [])}
+        if "language" in said:
+            # "engels" answering "Welke taal?": the slot is set by its mapping; confirm.
+            dispatcher.utter_message(response="language_changed")
+            return []
         for entity, form in FLOW_BY_ENTITY:
             if entity in said:
                 events: list[EventType] = []

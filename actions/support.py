@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.clients import ServiceUnavailable
 from actions.clients.catalog import Organization, UsesCatalog
 from actions.contacts import fallback_contact, message_placeholders
+from actions.i18n import DEFAULT_LANGUAGE, language_of, say, strings
 from actions.places import canonical_municipality
 
 logger = logging.getLogger(__name__)
@@ -43,14 +44,19 @@ def right_help_kind(tracker: Tracker) -> str:
     return HELP_KIND_BY_GOAL.get(goal, "work-learning-advice")
 
 
-def describe_organization(organization: Organization) -> str:
+def describe_organization(organization: Organization, language: str = DEFAULT_LANGUAGE) -> str:
+    """Name, address and hours stay as the catalog has them (Dutch); the labels are translated."""
     lines = [organization.name]
     if organization.address:
-        lines.append(f"Adres: {organization.address}")
+        lines.append(say(language, "address", address=organization.address))
     if organization.walk_in_hours:
-        lines.append(f"Inloop: {organization.walk_in_hours}")
+        lines.append(say(language, "walk_in", hours=organization.walk_in_hours))
     if organization.phone:
-        lines.append(f"Bellen: {organization.phone}")
+        lines.append(say(language, "call", phone=organization.phone))
+    if organization.languages:
+        names = strings(language)["language_names"]
+        spoken = ", ".join(names.get(code, code) for code in organization.languages)
+        lines.append(say(language, "spoken_languages", languages=spoken))
     return "\n".join(lines)
 
 
@@ -93,7 +99,7 @@ class ActionFindSupport(UsesCatalog, Action):
             return []
         dispatcher.utter_message(response="support_found")
         for organization in found:
-            dispatcher.utter_message(text=describe_organization(organization))
+            dispatcher.utter_message(text=describe_organization(organization, language_of(tracker)))
         dispatcher.utter_message(response="utter_menu")
         return []
 
@@ -117,7 +123,7 @@ class ActionOfferHuman(UsesCatalog, Action):
             logger.warning("Organization search failed: %s", exc.reason)
         if organization:
             visit = (
-                f"Langskomen kan: {organization.walk_in_hours}."
+                say(language_of(tracker), "visit", hours=organization.walk_in_hours)
                 if organization.walk_in_hours
                 else ""
             )

@@ -1,4 +1,8 @@
-"""Everything the assistant says: plain Dutch, 'u', and a simpler variation of key responses."""
+"""Everything the assistant says: plain Dutch, 'u', and a simpler variation of key responses.
+
+The Dutch checks run on the Dutch variations; the translations are checked in
+tests/test_translations.py.
+"""
 
 from __future__ import annotations
 
@@ -21,11 +25,20 @@ KEY_RESPONSES = sorted(
 )  # fmt: skip
 
 
+def is_dutch(variation: dict) -> bool:
+    return all(
+        c.get("name") != "language" or c.get("value") == "nl"
+        for c in variation.get("condition") or []
+    )
+
+
 def variations() -> list[tuple[str, int, dict]]:
+    """The Dutch variations (regular and plain_language) of every response."""
     return [
         (name, index, variation)
         for name, items in RESPONSES.items()
         for index, variation in enumerate(items)
+        if is_dutch(variation)
     ]
 
 

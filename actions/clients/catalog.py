@@ -37,6 +37,13 @@ def format_address(address: dict[str, Any] | str | None) -> str:
     return ", ".join(p for p in (location, street, address.get("city")) if p)
 
 
+def codes(value: list[str] | str | None) -> tuple[str, ...]:
+    """ISO 639-2 codes as a tuple, lower case: "nld" or ["nld"] -> ("nld",)."""
+    if isinstance(value, str):
+        value = [value]
+    return tuple(str(code).lower() for code in value or () if code)
+
+
 def as_text(value: list[str] | str | None) -> str | None:
     if isinstance(value, list):
         return "; ".join(value) or None
@@ -52,12 +59,16 @@ class CourseSummary:
     schedule: str | None
     cost_eur: float | None
     provider: str | None
+    # ISO 639-2 codes: the language of the lessons, and languages in which extra help is given.
+    teaching_languages: tuple[str, ...] = ()
+    support_languages: tuple[str, ...] = ()
 
     @classmethod
     def from_ooapi(cls, course: dict[str, Any]) -> CourseSummary:
         ext = course.get("ext") or {}
         offering = ext.get("nextOffering") or {}
         cost = (offering.get("cost") or {}).get("amount")
+        teaching = ext.get("languagesOfInstruction") or course.get("teachingLanguage") or []
         return cls(
             course_id=str(course.get("courseId", "")),
             name=dutch_text(course.get("name")),
@@ -66,6 +77,8 @@ class CourseSummary:
             schedule=offering.get("schedule"),
             cost_eur=float(cost) if cost is not None else None,
             provider=ext.get("organizationName"),
+            teaching_languages=codes(teaching),
+            support_languages=codes(ext.get("supportLanguages")),
         )
 
 
@@ -99,6 +112,7 @@ class Organization:
     phone: str | None
     walk_in_hours: str | None
     municipality: str | None
+    languages: tuple[str, ...] = ()  # ISO 639-2: languages spoken there
 
     @classmethod
     def from_ooapi(cls, item: dict[str, Any]) -> Organization:
@@ -110,6 +124,7 @@ class Organization:
             phone=ext.get("phone"),
             walk_in_hours=as_text(ext.get("walkInHours")),
             municipality=ext.get("municipality"),
+            languages=codes(ext.get("languages")),
         )
 
 
@@ -120,6 +135,7 @@ class CourseSearch:
     municipality: str | None = None
     time_of_day: str | None = None
     free_only: bool = False
+    support_language: str | None = None  # ISO 639-2: only courses with help in this language
 
     def params(self) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -135,6 +151,8 @@ class CourseSearch:
             params["timeOfDay"] = self.time_of_day
         if self.free_only:
             params["maxCost"] = 0
+        if self.support_language:
+            params["supportLanguage"] = self.support_language
         return params
 
 

@@ -186,7 +186,7 @@ def test_prepare_keeps_the_place_and_what_was_just_said():
         entities=[{"entity": "topic", "value": "digital"}],
     )
     cleared = {e["name"] for e in events if e["value"] is None}
-    assert cleared == {"time_of_day", "free_only"}
+    assert cleared == {"time_of_day", "free_only", "support_language"}
 
 
 def validate(slot, value, **tracker_args):

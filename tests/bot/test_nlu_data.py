@@ -245,3 +245,36 @@ def test_topic_values_are_catalog_topic_ids(annotations):
 
 def test_help_kind_values_are_catalog_help_ids():
     assert ALLOWED_VALUES["help_kind"] <= catalog_ids("helps_with")
+
+
+# Other languages: data/nlu/<code>/*.yml, one folder per language (the NLU report reads this
+# layout). English covers the core intents, the other languages the most important ones.
+LANGUAGE_INTENTS = {
+    "en": {
+        "greet", "goodbye", "thank", "affirm", "deny", "find_course", "ask_budget",
+        "find_support", "human_handoff", "help", "change_language", "not_understood", "inform",
+    },
+    **{
+        code: {"greet", "change_language", "human_handoff", "find_course", "affirm", "deny"}
+        for code in ("ar", "tr", "uk", "pl")
+    },
+}  # fmt: skip
+MIN_LANGUAGE_EXAMPLES = {"en": 15, "ar": 10, "tr": 10, "uk": 10, "pl": 10}
+MAX_LANGUAGE_EXAMPLES = 25  # training time: `make test` from scratch stays under 20 minutes
+
+
+@pytest.mark.parametrize("code", sorted(LANGUAGE_INTENTS))
+def test_each_language_has_its_intents_with_enough_examples(code):
+    counts: Counter[str] = Counter()
+    for path in sorted((NLU_DIR / code).glob("*.yml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for item in document.get("nlu", []):
+            if "intent" in item:
+                counts[item["intent"]] += len(_examples(item["examples"]))
+    assert set(counts) == LANGUAGE_INTENTS[code]
+    wrong = {
+        intent: n
+        for intent, n in counts.items()
+        if not MIN_LANGUAGE_EXAMPLES[code] <= n <= MAX_LANGUAGE_EXAMPLES
+    }
+    assert not wrong, f"{code}: examples per intent outside the agreed range: {wrong}"

@@ -1,0 +1,114 @@
+"""One conversation per language through the REST channel against the real running stack.
+
+Greet, switch language, search a course, who pays, a person: what the widget and the kiosk
+do (they send `/change_language{"language": "<code>"}` when a visitor picks a language).
+One stack for the whole module (see tests/e2e/test_stack.py for how it is started).
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from actions.i18n import DOMAIN_FILE, locale
+from tests.e2e.test_stack import Citizen, buttons, stack, texts  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.stack
+RESPONSES = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))["responses"]
+
+# What a citizen types in each language: a greeting, a course with a place, a person.
+TYPED = {
+    "en": ("hello", "I am looking for a computer course in Breda", "I want to talk to a person"),
+    "ar": ("مرحبا", "أبحث عن دورة حاسوب في Breda", "أريد التحدث مع شخص"),
+    "tr": ("merhaba", "Breda şehrinde bilgisayar kursu arıyorum", "bir insanla konuşmak istiyorum"),
+    "uk": ("привіт", "шукаю комп'ютерний курс у Breda", "я хочу поговорити з людиною"),
+    "pl": ("dzień dobry", "szukam kursu komputerowego w Breda", "chcę rozmawiać z człowiekiem"),
+}
+
+
+def response_text(name: str, language: str) -> str:
+    """The text of a response in a language, up to its first placeholder."""
+    entry = locale(language)["responses"][name]["text"]
+    return entry.split("{")[0].strip()
+
+
+def search_course(citizen: Citizen, typed: str, language: str) -> list[dict]:
+    """Type a course search; answer by button what the course form still asks."""
+    answers = citizen.say(typed)
+    for _ in range(2):
+        if response_text("utter_ask_topic", language) in texts(answers):
+            answers = citizen.say('/inform{"topic": "digital"}')
+        elif response_text("utter_ask_course_form_municipality", language) in texts(answers):
+            answers = citizen.say('/inform{"municipality": "Breda"}')
+    return answers
+
+
+def switch(citizen: Citizen, language: str) -> list[dict]:
+    return citizen.say(f'/change_language{{"language": "{language}"}}')
+
+
+@pytest.mark.parametrize("language", sorted(TYPED))
+def test_a_conversation_in_each_language(stack, language):  # noqa: F811
+    greeting, course, person = TYPED[language]
+    citizen = Citizen(stack)
+
+    # Switch as the widget does, then greet: both answers in the language.
+    confirmation = switch(citizen, language)
+    assert response_text("language_changed", language) in texts(confirmation)
+    assert response_text("greeting", language) in texts(citizen.say(greeting))
+
+    # A course in the language's own words; the course names stay Dutch.
+    results = search_course(citizen, course, language)
+    found = (response_text(name, language) for name in ("courses_found", "courses_nearby_instead"))
+    assert any(text and text in texts(results) for text in found)
+    labels = locale(language)["strings"]
+    assert labels["where"].split("{")[0] in texts(results)
+    assert labels["more_about_course"] in [b["title"] for b in buttons(results)]
+
+    # Who pays: the questions are asked in the language (buttons send the answers).
+    assert response_text("utter_ask_age", language) in texts(citizen.say("/ask_budget"))
+    assert response_text("utter_ask_situation", language) in texts(
+        citizen.say('/inform{"age": "67"}')
+    )
+    assert response_text("utter_ask_goal", language) in texts(
+        citizen.say('/inform{"situation": "retired"}')
+    )
+    citizen.say('/inform{"goal": "basic_skills"}')
+    schemes = texts(citizen.say('/inform{"integration": "no"}'))
+    assert response_text("budget_results_intro", language) in schemes
+
+    # A person: a phone number and the offer of a call-back, in the language.
+    offer = citizen.say(person)
+    assert any(ch.isdigit() for ch in texts(offer))
+    assert response_text("offer_callback", language) in texts(offer)
+
+
+def test_the_language_choice_offers_all_six_languages(stack):  # noqa: F811
+    answers = Citizen(stack).say("andere taal")
+    payloads = [b["payload"] for b in buttons(answers)]
+    assert len(payloads) == 6
+    assert '/change_language{"language": "ar"}' in payloads
+
+
+def test_writing_in_another_language_offers_to_switch_in_both(stack):  # noqa: F811
+    citizen = Citizen(stack)
+    answers = citizen.say("Szukam kursu komputerowego w Bredzie")
+    text = texts(answers)
+    assert locale("pl")["strings"]["continue_in"]["pl"] in text
+    assert locale("nl")["strings"]["continue_in"]["pl"] in text
+    assert '/change_language{"language": "pl"}' in [b["payload"] for b in buttons(answers)]
+    switched = citizen.say('/change_language{"language": "pl"}')
+    assert response_text("language_changed", "pl") in texts(switched)
+
+
+def test_back_to_dutch(stack):  # noqa: F811
+    citizen = Citizen(stack)
+    switch(citizen, "en")
+    answers = switch(citizen, "nl")
+    assert response_text_nl("language_changed") in texts(answers)
+    assert "Hallo!" in texts(citizen.say("hallo"))
+
+
+def response_text_nl(name: str) -> str:
+    dutch = next(v for v in RESPONSES[name] if not v.get("condition"))
+    return dutch["text"].split("{")[0].strip()

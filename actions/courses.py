@@ -202,6 +202,9 @@ class ValidateCourseForm(FormValidationAction):
     ) -> dict[str, Any]:
         if isinstance(value, list):
             value = value[-1] if value else None
+        if value is None or not str(value).strip():
+            # Cleared by action_prepare_course_search: the form asks, nothing was answered yet.
+            return {"topic": None}
         if value in known_topics():
             return {"topic": value, "course_query": None}
         text = str(value or "").strip()
@@ -217,6 +220,8 @@ class ValidateCourseForm(FormValidationAction):
     def validate_municipality(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value is None or not str(value).strip():
+            return {"municipality": None}
         place = canonical_municipality(value)
         if place:
             return {"municipality": place}

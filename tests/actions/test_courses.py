@@ -224,3 +224,13 @@ def test_unknown_place_is_asked_again():
     result, messages = validate("municipality", "Atlantis")
     assert result == {"municipality": None}
     assert messages[0]["response"] == "unknown_municipality"
+
+
+@pytest.mark.parametrize("slot", ["topic", "municipality"])
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_a_cleared_slot_is_asked_for_without_an_error_message(slot, value):
+    # action_prepare_course_search clears the topic before the form asks for it; the form
+    # then validates that empty value and must not say "Dat onderwerp ken ik niet".
+    result, messages = validate(slot, value)
+    assert result == {slot: None}
+    assert messages == []

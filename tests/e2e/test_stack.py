@@ -128,6 +128,7 @@ def test_course_form_asks_one_question_at_a_time(stack):
     citizen = Citizen(stack)
     first = citizen.say("ik wil iets leren")
     assert "Wat wilt u leren?" in texts(first)
+    assert "ken ik niet" not in texts(first), "no error message before the first answer"
     second = citizen.say('/inform{"topic": "dutch"}')
     assert "plaats" in texts(second)
     third = citizen.say("Roosendaal")

@@ -16,7 +16,7 @@ find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c
 	'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 && echo $(p))))
 
 .PHONY: help install spacy-model train run shell test lint format validate test-conversations \
-	test-unit clean bench-budget bench-catalog postgres-bin
+	test-unit clean bench-budget bench-catalog postgres-bin purge
 
 help:
 	@echo "make run     install, build, train when needed and start the whole stack"
@@ -26,6 +26,7 @@ help:
 	@echo "make format  format the Python code with ruff"
 	@echo "make bench-catalog  import and search figures at 100k courses, SQLite and PostgreSQL"
 	@echo "make bench-budget  p50/p95 of 10,000 budget checks in-process and over HTTP"
+	@echo "make purge   delete conversations and call-back requests older than RETENTION_DAYS"
 
 $(STAMP): pyproject.toml constraints.txt
 	@py="$(call find_python310)"; \
@@ -83,6 +84,9 @@ test: lint validate test-conversations test-unit
 
 bench-catalog: $(STAMP) postgres-bin
 	$(PY) -m services.catalog.bench --write-docs
+
+purge: $(STAMP)
+	$(PY) -m bot.retention
 
 bench-budget: $(STAMP)
 	$(PY) -m services.budget.bench

@@ -16,7 +16,7 @@ find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c
 	'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 && echo $(p))))
 
 .PHONY: help install spacy-model train run shell test lint format validate test-conversations \
-	test-unit clean bench-budget bench-catalog postgres-bin purge
+	test-unit clean bench-budget bench-catalog postgres-bin purge fuzz
 
 help:
 	@echo "make run     install, build, train when needed and start the whole stack"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench-catalog  import and search figures at 100k courses, SQLite and PostgreSQL"
 	@echo "make bench-budget  p50/p95 of 10,000 budget checks in-process and over HTTP"
 	@echo "make purge   delete conversations and call-back requests older than RETENTION_DAYS"
+	@echo "make fuzz    5,000 generated messages through the running stack (make test sends 1,200)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@py="$(call find_python310)"; \
@@ -87,6 +88,10 @@ bench-catalog: $(STAMP) postgres-bin
 
 purge: $(STAMP)
 	$(PY) -m bot.retention
+
+fuzz: $(SPACY_MODEL)
+	$(PY) -m bot.training
+	FUZZ_MESSAGES=5000 $(PY) -m pytest -s tests/security/test_fuzz.py
 
 bench-budget: $(STAMP)
 	$(PY) -m services.budget.bench

@@ -13,6 +13,14 @@ own (a sender spread over N instances may send up to N times the limit). When RE
 set the instances share one counter in Redis; if Redis cannot be reached the guard falls
 back to its in-memory counter rather than refusing everybody.
 
+Hooking a channel in: make one guard when the channel is created (`self.guard = guard()`),
+then per message, before `on_new_message`:
+
+    refusal = self.guard.check(self.name(), sender_id, text, language)
+    if refusal:
+        ... send `refusal` to the sender the way the channel answers (socketio: emit the
+        bot message event to the session), and do not call on_new_message
+
 Sender ids are hashed before they are used as keys (a Twilio sender id is a phone number),
 and nothing here logs a sender id or message text.
 """

@@ -146,3 +146,47 @@ def test_build_guard_uses_redis_only_when_configured():
 @pytest.mark.parametrize("text", [None, ""])
 def test_no_text_is_only_counted(text):
     assert Guard(MemoryLimiter(1, 60)).check("whatsapp", "u", text) is None
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A throwaway redis-server on a free port (Debian's package), if it is installed."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    binary = shutil.which("redis-server")
+    if not binary:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_two_rasa_instances_share_the_limit_in_a_real_redis(redis_url):
+    first = build_guard(3, 60, redis_url=redis_url)
+    second = build_guard(3, 60, redis_url=redis_url)
+    answers = [g.check("rest", "u", "hi") for g in (first, second, first, second)]
+    assert answers == [None, None, None, refusal_text("rate_limited")]
+    assert second.check("rest", "other", "hi") is None
+    keys = first.limiter.client.keys("leerwijzer:ratelimit:*")
+    assert keys and all(b":u" not in key[-3:] for key in keys)
+    assert 0 < first.limiter.client.ttl(keys[0]) <= 61

@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
 DEFAULT_LANGUAGE = "nl"
+REDIS_RETRY_SECONDS = 30.0  # how long to count in memory after Redis failed
 
 # What the citizen reads when a message is refused, by language code. Dutch first; the
 # other languages follow the `language` slot's values (domain.yml).
@@ -147,9 +148,12 @@ class RedisLimiter:
         self.clock = clock
         self.fallback = fallback or MemoryLimiter(limit, window)
         self._warned = False
+        self._retry_at = 0.0  # after a failure, count in memory for a while without waiting
 
     def hit(self, key: str) -> bool:
         now = self.clock()
+        if now < self._retry_at:
+            return self.fallback.hit(key)
         redis_key = self.PREFIX + key
         try:
             pipe = self.client.pipeline(transaction=True)
@@ -170,6 +174,7 @@ class RedisLimiter:
                     "Rate limit: Redis unavailable (%s); counting in memory", type(exc).__name__
                 )
                 self._warned = True
+            self._retry_at = now + REDIS_RETRY_SECONDS
             return self.fallback.hit(key)
 
 

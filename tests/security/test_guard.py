@@ -130,10 +130,15 @@ def test_instances_share_the_counter_through_redis():
     assert second.check("rest", "u", "hi") is None
 
 
-def test_without_redis_the_guard_counts_in_memory(caplog):
-    limiter = RedisLimiter(FakeRedis(fail=True), 2, 60, clock=Clock())
+def test_without_redis_the_guard_counts_in_memory_and_tries_again_later(caplog):
+    clock, redis = Clock(), FakeRedis(fail=True)
+    limiter = RedisLimiter(redis, 2, 60, clock=clock)
     assert [limiter.hit("k") for _ in range(3)] == [True, True, False]
     assert caplog.text.count("Redis unavailable") == 1
+    redis.fail = False
+    assert not limiter.hit("k"), "still counting in memory right after the failure"
+    clock.now += 31
+    assert limiter.hit("k") and redis.sets, "Redis again"
 
 
 def test_build_guard_uses_redis_only_when_configured():

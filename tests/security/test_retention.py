@@ -183,3 +183,44 @@ def test_the_schedule_can_be_switched_off(clean_settings, monkeypatch):
     clean_settings.setenv("RETENTION_EVERY_HOURS", "0")
     monkeypatch.setattr(retention, "_schedule", None)
     assert retention.start_schedule(object()) is None
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A throwaway PostgreSQL database (deploy/local/throwaway_postgres.py)."""
+    import os
+
+    from deploy.local.throwaway_postgres import PostgresUnavailable, ThrowawayPostgres
+
+    if os.environ.get("LEERWIJZER_SKIP_POSTGRES") == "1":
+        pytest.skip("LEERWIJZER_SKIP_POSTGRES=1")
+    try:
+        cluster = ThrowawayPostgres().start()
+    except PostgresUnavailable as exc:
+        pytest.fail(f"PostgreSQL needed for the retention test: {exc}")
+    try:
+        yield cluster.create_database("retention")
+    finally:
+        cluster.stop()
+
+
+def test_purge_works_on_postgresql(postgres_url, domain, clean_settings):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_url)
+    tracker = PrivacyTrackerStore(
+        domain=domain, dialect="postgresql", host=url.host, port=url.port,
+        db=url.database, username=url.username, password=url.password,
+    )  # fmt: skip
+    conversation(tracker, "old", NOW - 31 * DAY)
+    conversation(tracker, "new", NOW - 60)
+    callbacks = CallbackStore(postgres_url)
+    moment = datetime.fromtimestamp(NOW, tz=timezone.utc)
+    old = callbacks.add(callback("Oud"), now=moment - timedelta(days=31))
+    new = callbacks.add(callback("Nieuw"), now=moment - timedelta(days=1))
+    result = retention.purge(tracker, postgres_url, days=30, now=NOW)
+    assert result == retention.PurgeResult(conversations=1, callbacks=1)
+    with tracker.session_scope() as session:
+        left = {s for (s,) in session.query(tracker.SQLEvent.sender_id).distinct()}
+    assert left == {"new"}
+    assert callbacks.get(old.reference) is None and callbacks.get(new.reference)

@@ -28,7 +28,10 @@ and nothing here logs a sender id or message text.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import math
+import re
 import threading
 import time
 import uuid
@@ -82,6 +85,50 @@ def refusal_text(kind: str, language: str | None = None, max_chars: int = MAX_ME
     texts = REFUSALS[kind]
     text = texts.get((language or DEFAULT_LANGUAGE).lower()[:2]) or texts[DEFAULT_LANGUAGE]
     return text.format(max_chars=max_chars)
+
+
+# Rasa's syntax for a typed intent with entities, as Rasa reads it
+# (YAMLStoryReader._regex_message_pattern): /intent@confidence{"entity": value}rest
+PAYLOAD = re.compile(
+    r"^/(?P<intent>[^{@]+)(?P<confidence>@[0-9.]+)?(?P<entities>{.+})?(?P<rest>.*)"
+)
+
+
+def _scalar(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str | int | bool)
+
+
+def safe_payload(text: str | None) -> str | None:
+    """A typed `/intent{...}` with only plain entity values (text, number, true/false).
+
+    Buttons send payloads like `/inform{"topic": "dutch"}`, and anyone can type one. An
+    object, a list, null or NaN as an entity value would reach the forms' validation code
+    as a slot value it cannot handle, so such entities are dropped here; the intent and
+    the plain entities stay. Other text is returned unchanged.
+    """
+    if not text:
+        return text
+    stripped = text.strip()
+    match = PAYLOAD.match(stripped) if stripped.startswith("/") else None
+    if not match or not match.group("entities"):
+        return text
+    try:
+        entities = json.loads(match.group("entities"))
+    except ValueError:
+        return text  # Rasa cannot read it either and ignores the entities
+    if not isinstance(entities, dict):
+        return text
+    kept = {key: value for key, value in entities.items() if _scalar(value)}
+    if kept == entities:
+        return text
+    return "/{}{}{}{}".format(
+        match.group("intent"),
+        match.group("confidence") or "",
+        json.dumps(kept, ensure_ascii=False) if kept else "",
+        match.group("rest"),
+    )
 
 
 def sender_key(channel: str, sender: Any) -> str:

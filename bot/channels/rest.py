@@ -8,7 +8,9 @@ message:
   channel would fail on it with a 500);
 - a message over the length cap, or over the sender's rate limit, is answered with the
   guard's friendly refusal, as a normal bot message, without reaching Rasa;
-- `input_channel` in the body is ignored: a client cannot pose as another channel.
+- `input_channel` in the body is ignored: a client cannot pose as another channel;
+- in a typed payload (`/intent{...}`) only entities with plain values are kept
+  (bot/guard.py `safe_payload`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.guard import Guard, guard
+from bot.guard import Guard, guard, safe_payload
 
 
 def _language(body: dict[str, Any]) -> str | None:
@@ -63,6 +65,7 @@ class GuardedRestInput(RestInput):
                 _language(body),
             )  # fmt: skip
             if refusal is None:
+                body["message"] = safe_payload(body["message"])  # what Rasa's handler reads
                 return None
             recipient = str(sender) if sender is not None else "default"
             return response.json([{"recipient_id": recipient, "text": refusal}])

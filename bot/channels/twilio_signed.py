@@ -32,7 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from bot.guard import Guard, guard
+from bot.guard import Guard, guard, safe_payload
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +92,9 @@ class SignedTwilioInput(TwilioInput):
             )
             if refusal:
                 return response.text(twiml_message(refusal), content_type="text/xml")
+            body = request.form.get("Body")
+            if body:
+                request.form["Body"] = [safe_payload(body)]  # what Rasa's handler reads
             return None
 
         return webhook

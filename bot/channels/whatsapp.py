@@ -41,7 +41,13 @@ from bot.channels.whatsapp_format import (
 )
 from bot.channels.whatsapp_graph import DEFAULT_API_BASE_URL, GraphClient
 from bot.channels.whatsapp_store import Choice, WhatsAppStore, open_whatsapp_store
-from bot.guard import MAX_MESSAGE_CHARS, Guard, guard, refusal_text  # noqa: F401 - re-exported
+from bot.guard import (  # noqa: F401 - MAX_MESSAGE_CHARS re-exported
+    MAX_MESSAGE_CHARS,
+    Guard,
+    guard,
+    refusal_text,
+    safe_payload,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -313,6 +319,7 @@ class WhatsAppInput(InputChannel):
                 choices = await asyncio.to_thread(self.store.choices, sender_id)
                 chosen = choice_for_number(text, choices)
                 text = chosen.payload if chosen else text
+            text = safe_payload(text)
             message = UserMessage(
                 text,
                 output,

@@ -131,3 +131,24 @@ def test_twilio_refuses_with_twiml_over_the_rate_limit_and_length():
         assert "<Message>U stuurt veel berichten" in limited.text
         assert twilio_post(server, "hallo", number="+31687654321").status_code == 204
         assert len(agent.messages) == 2
+
+
+def test_rest_passes_typed_payloads_on_with_plain_entity_values_only():
+    with ChannelServer(GuardedRestInput(small_guard(10))) as server:
+        rest_post(server, {"sender": "a", "message": '/inform{"topic": {}, "age": "45"}'})
+        assert server.agent.texts == ['/inform{"age": "45"}']
+
+
+def test_whatsapp_passes_typed_payloads_on_with_plain_entity_values_only(fake_graph, clock):
+    with whatsapp_server(fake_graph, clock, small_guard(5)) as server:
+        server.post(text_payload('/inform{"topic": [1]}'))
+        assert server.agent.texts == ["/inform"]
+
+
+def test_twilio_passes_typed_payloads_on_with_plain_entity_values_only():
+    channel = SignedTwilioInput("AC123", TWILIO_TOKEN, "+31850000000", message_guard=small_guard())
+    agent = StubAgent()
+    agent.reply = lambda message: []
+    with ChannelServer(channel, agent) as server:
+        assert twilio_post(server, '/inform{"topic": {"a": 1}}').status_code == 204
+        assert agent.texts == ["/inform"]

@@ -98,9 +98,10 @@ def test_generated_messages_always_get_an_answer(stack):
         number, text = item
         sender = number % SENDERS  # every sender in turn: about 12 messages each
         response = session.post(url, json={"sender": f"fuzz-{sender}", "message": text}, timeout=60)
-        assert response.status_code == 200, (response.status_code, text[:200])
+        shown = text if len(text) <= 3000 else text[:3000] + "..."
+        assert response.status_code == 200, (response.status_code, f"sender {sender}", shown)
         answers = response.json()
-        assert isinstance(answers, list) and answers, f"no answer to {text[:200]!r}"
+        assert isinstance(answers, list) and answers, f"no answer to {shown!r} (sender {sender})"
         assert all(a.get("text") or a.get("buttons") or a.get("custom") for a in answers)
         if any(r in (answers[0].get("text") or "") for r in refusals):
             guard_answers[0] += 1

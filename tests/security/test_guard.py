@@ -13,6 +13,7 @@ from bot.guard import (
     build_guard,
     guard,
     refusal_text,
+    safe_payload,
     sender_key,
 )
 
@@ -195,3 +196,24 @@ def test_two_rasa_instances_share_the_limit_in_a_real_redis(redis_url):
     keys = first.limiter.client.keys("leerwijzer:ratelimit:*")
     assert keys and all(b":u" not in key[-3:] for key in keys)
     assert 0 < first.limiter.client.ttl(keys[0]) <= 61
+
+
+@pytest.mark.parametrize(
+    ("typed", "passed_on"),
+    [
+        ('/inform{"topic": "dutch"}', '/inform{"topic": "dutch"}'),
+        ('/inform{"age": 45, "x": true, "y": 1.5}', '/inform{"age": 45, "x": true, "y": 1.5}'),
+        ('/inform{"topic": {}}', "/inform"),
+        ('/inform{"topic": [[{"a": "b"}]], "municipality": "Breda"}',
+         '/inform{"municipality": "Breda"}'),
+        ('/goodbye{"integration": null}', "/goodbye"),
+        ('/inform@0.9{"age": NaN}rest', "/inform@0.9rest"),
+        ("/inform{not json}", "/inform{not json}"),
+        ("/inform", "/inform"),
+        ("hallo {}", "hallo {}"),
+        ("", ""),
+        (None, None),
+    ],
+)  # fmt: skip
+def test_typed_payloads_keep_only_plain_entity_values(typed, passed_on):
+    assert safe_payload(typed) == passed_on

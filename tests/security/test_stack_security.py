@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from services.callbacks import CallbackStore
-from tests.security.stack import Citizen, buttons, texts
+from tests.security.stack import Citizen, buttons, process, texts
 
 pytestmark = pytest.mark.stack
 FOREIGN_ORIGIN = "https://evil.example"
@@ -198,3 +198,31 @@ def test_a_typed_course_id_cannot_reach_other_catalog_paths(stack):
         assert texts(answer).strip()
         assert "Adres:" not in texts(answer) and "Taalhuis" not in texts(answer)
     assert not [b for b in buttons(answer) if "organizations" in b.get("payload", "")]
+
+
+def test_the_rasa_server_runs_the_retention_job(stack):
+    """endpoints.yml makes the tracker store start the daily purge inside the Rasa server."""
+    log = process(stack, "rasa").log_path.read_text(encoding="utf-8", errors="replace")
+    assert "Retention: deleting data older than 30 days every 24.0 hours" in log
+
+
+def test_logs_hold_no_message_text(stack):
+    secret = "Mijn naam is Zwaantje Kwakkelstein"
+    Citizen(stack).say(secret)
+    for child in stack.processes:
+        log = child.log_path.read_text(encoding="utf-8", errors="replace")
+        assert "Kwakkelstein" not in log, child.name
+
+
+@pytest.mark.parametrize(
+    "prelude", [["ik wil iets leren"], ["kan ik nog STAP budget krijgen", "45",
+                '/inform{"situation": "employed"}', '/inform{"goal": "basic_skills"}']]
+)  # fmt: skip
+def test_odd_entity_values_in_a_form_still_get_an_answer(stack, prelude):
+    """An object or list as a typed entity value used to crash the forms' validation."""
+    for odd in ('/inform{"topic": {}}', '/inform{"integration": [[{"a": "b"}]]}',
+                '/goodbye{"topic": [1], "integration": {}}'):  # fmt: skip
+        citizen = Citizen(stack)
+        for text in prelude:
+            citizen.say(text)
+        assert texts(citizen.say(odd)).strip(), odd

@@ -27,7 +27,7 @@ help:
 	@echo "make bench-catalog  import and search figures at 100k courses, SQLite and PostgreSQL"
 	@echo "make bench-budget  p50/p95 of 10,000 budget checks in-process and over HTTP"
 	@echo "make purge   delete conversations and call-back requests older than RETENTION_DAYS"
-	@echo "make fuzz    5,000 generated messages through the running stack (make test sends 1,200)"
+	@echo "make fuzz    5,000 generated messages through the running stack (make test sends 1,000)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@py="$(call find_python310)"; \

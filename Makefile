@@ -17,7 +17,7 @@ find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c
 
 .PHONY: help install spacy-model train run shell test lint format validate test-conversations \
 	test-unit clean bench-budget bench-catalog postgres-bin nlu-report node-bin web-build \
-	browser-bin
+	browser-bin purge fuzz
 
 help:
 	@echo "make run     install, build, train when needed and start the whole stack"
@@ -28,6 +28,8 @@ help:
 	@echo "make nlu-report  5-fold cross-validation of the NLU into docs/nlu-report.md"
 	@echo "make bench-catalog  import and search figures at 100k courses, SQLite and PostgreSQL"
 	@echo "make bench-budget  p50/p95 of 10,000 budget checks in-process and over HTTP"
+	@echo "make purge   delete conversations and call-back requests older than RETENTION_DAYS"
+	@echo "make fuzz    5,000 generated messages through the running stack (make test sends 1,000)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@py="$(call find_python310)"; \
@@ -114,6 +116,13 @@ nlu-report: $(SPACY_MODEL)
 
 bench-catalog: $(STAMP) postgres-bin
 	$(PY) -m services.catalog.bench --write-docs
+
+purge: $(STAMP)
+	$(PY) -m bot.retention
+
+fuzz: $(SPACY_MODEL)
+	$(PY) -m bot.training
+	FUZZ_MESSAGES=5000 $(PY) -m pytest -s tests/security/test_fuzz.py
 
 bench-budget: $(STAMP)
 	$(PY) -m services.budget.bench

@@ -55,6 +55,12 @@ class Settings:
     retention_days: int
     callback_database_url: str
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Abuse limits for every input channel (bot/guard.py) and the retention job.
+    rate_limit_messages: int = 30
+    rate_limit_window_seconds: float = 60.0
+    max_message_chars: int = 2000
+    redis_url: str = ""
+    retention_every_hours: float = 24.0
 
     @property
     def rasa_url(self) -> str:
@@ -125,4 +131,9 @@ def settings() -> Settings:
             "CALLBACK_DATABASE_URL", f"sqlite:///{var_dir / 'callbacks.db'}"
         ),
         cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+        rate_limit_messages=_env_number("RATE_LIMIT_MESSAGES", 30),
+        rate_limit_window_seconds=_env_number("RATE_LIMIT_WINDOW_SECONDS", 60.0),
+        max_message_chars=_env_number("MAX_MESSAGE_CHARS", 2000),
+        redis_url=_env("REDIS_URL", ""),
+        retention_every_hours=_env_number("RETENTION_EVERY_HOURS", 24.0),
     )

@@ -9,7 +9,8 @@ SQLite and PostgreSQL like Rasa's own SQLTrackerStore, which it extends:
 - When `action_forget_me` has run, every stored event of that conversation is deleted
   instead of saving the new ones.
 - `delete_older_than` removes whole conversations whose last event is older than a
-  cut-off, for the retention job.
+  cut-off, for the retention job. With `retention_schedule: true` (endpoints.yml) the
+  store starts that job daily in the Rasa server (bot/retention.py).
 """
 
 from __future__ import annotations
@@ -72,6 +73,13 @@ def phone_answers(events: list[Event]) -> set[int]:
 
 
 class PrivacyTrackerStore(SQLTrackerStore):
+    def __init__(self, *args: Any, retention_schedule: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if retention_schedule:
+            from bot.retention import start_schedule
+
+            start_schedule(self)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         with self.session_scope() as session:

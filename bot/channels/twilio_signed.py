@@ -11,6 +11,9 @@ Use it in credentials.yml instead of `twilio:` (docs/whatsapp.md):
       twilio_number: ${TWILIO_NUMBER}
       webhook_url: ${TWILIO_WEBHOOK_URL}
 
+After the signature, the rate limit and length cap of bot/guard.py: a refused message is
+answered with TwiML (Twilio sends that text back) and does not reach Rasa.
+
 Twilio signs the URL it called. Behind a reverse proxy the server sees another URL, so set
 `webhook_url` to the exact public URL entered in the Twilio console.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from xml.sax.saxutils import escape
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.twilio import TwilioInput
@@ -27,6 +31,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
+
+from bot.guard import Guard, guard, safe_payload
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +60,11 @@ class SignedTwilioInput(TwilioInput):
         twilio_number: str | None,
         debug_mode: bool = False,
         webhook_url: str | None = None,
+        message_guard: Guard | None = None,
     ) -> None:
         super().__init__(account_sid, auth_token, twilio_number, debug_mode=debug_mode)
         self.webhook_url = webhook_url
+        self.guard = message_guard or guard()
         if not auth_token:
             logger.warning("Twilio channel has no auth token; its webhook answers 503")
 
@@ -79,6 +87,20 @@ class SignedTwilioInput(TwilioInput):
             if not self.request_is_signed(request):
                 logger.warning("Twilio webhook: missing or wrong signature; refused")
                 return response.text("Invalid signature", status=403)
+            refusal = self.guard.check(
+                self.name(), request.form.get("From"), request.form.get("Body")
+            )
+            if refusal:
+                return response.text(twiml_message(refusal), content_type="text/xml")
+            body = request.form.get("Body")
+            if body:
+                request.form["Body"] = [safe_payload(body)]  # what Rasa's handler reads
             return None
 
         return webhook
+
+
+def twiml_message(text: str) -> str:
+    """A TwiML answer that makes Twilio send `text` back to the sender."""
+    message = f"<Message>{escape(text)}</Message>"
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response>{message}</Response>'

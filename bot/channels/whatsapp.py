@@ -41,12 +41,18 @@ from bot.channels.whatsapp_format import (
 )
 from bot.channels.whatsapp_graph import DEFAULT_API_BASE_URL, GraphClient
 from bot.channels.whatsapp_store import Choice, WhatsAppStore, open_whatsapp_store
+from bot.guard import (  # noqa: F401 - MAX_MESSAGE_CHARS re-exported
+    MAX_MESSAGE_CHARS,
+    Guard,
+    guard,
+    refusal_text,
+    safe_payload,
+)
 
 logger = logging.getLogger(__name__)
 
 CHANNEL_NAME = "whatsapp"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
-MAX_MESSAGE_CHARS = 2000  # the same cap as the website widget
 SERVICE_WINDOW_SECONDS = 24 * 3600
 MESSAGE_IDS_KEPT_SECONDS = 7 * 24 * 3600  # longer than Meta keeps retrying a delivery
 PURGE_EVERY_SECONDS = 3600
@@ -54,10 +60,7 @@ PURGE_EVERY_SECONDS = 3600
 UNSUPPORTED_TEXT = (
     "Sorry, ik kan alleen getypte berichten lezen, dus wilt u uw vraag in een bericht typen?"
 )
-TOO_LONG_TEXT = (
-    f"Uw bericht is te lang voor mij: wilt u het korter typen, in minder dan "
-    f"{MAX_MESSAGE_CHARS} tekens?"
-)
+TOO_LONG_TEXT = refusal_text("too_long")  # the length cap and rate limit are bot/guard.py's
 NOT_CONFIGURED_TEXT = "WhatsApp is not configured on this server."
 
 
@@ -223,9 +226,11 @@ class WhatsAppInput(InputChannel):
         store: WhatsAppStore | None = None,
         graph: GraphClient | None = None,
         clock: Callable[[], float] = time.time,
+        message_guard: Guard | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
+        self.guard = message_guard or guard()
         self.configured = not config.missing
         self._tasks: set[asyncio.Task] = set()
         self._turns: dict[str, list] = {}  # sender id -> [lock, users]
@@ -301,18 +306,20 @@ class WhatsAppInput(InputChannel):
                 return
             await asyncio.to_thread(self.store.record_inbound, sender_id, written_at)
             output = WhatsAppOutput(self.graph, self.store, inbound.wa_id, sender_id, self.clock)
+            refusal = self.guard.check(self.name(), sender_id, inbound.text)
+            if refusal:
+                await output.send_text_message(sender_id, refusal)
+                return
             if inbound.text is None:
                 logger.info("WhatsApp: unsupported message type %r answered", inbound.kind)
                 await output.send_text_message(sender_id, UNSUPPORTED_TEXT)
-                return
-            if len(inbound.text) > MAX_MESSAGE_CHARS:
-                await output.send_text_message(sender_id, TOO_LONG_TEXT)
                 return
             text = inbound.text
             if inbound.kind == "text":
                 choices = await asyncio.to_thread(self.store.choices, sender_id)
                 chosen = choice_for_number(text, choices)
                 text = chosen.payload if chosen else text
+            text = safe_payload(text)
             message = UserMessage(
                 text,
                 output,

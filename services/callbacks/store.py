@@ -116,6 +116,21 @@ class CallbackStore:
             )
         return result.rowcount
 
+    def delete_older_than(self, days: float, now: datetime | None = None) -> int:
+        """Delete requests made more than `days` ago or past their expiry; returns how many."""
+        moment = now or datetime.now(timezone.utc)
+        cutoff = moment - timedelta(days=days)
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                requests_table.delete().where(
+                    sa.or_(
+                        requests_table.c.created_at < cutoff,
+                        requests_table.c.expires_at < moment,
+                    )
+                )
+            )
+        return result.rowcount
+
     def delete(self, reference: str) -> bool:
         with self.engine.begin() as connection:
             result = connection.execute(

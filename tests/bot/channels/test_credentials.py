@@ -36,7 +36,9 @@ def no_channel_settings(clean_settings, tmp_path):
 
 def whatsapp_channel() -> WhatsAppInput:
     credentials = read_config_file(str(CREDENTIALS_FILE))
-    assert {"rest", "bot.channels.socketio.SocketIOInput"} <= set(credentials)
+    assert {"bot.channels.rest.GuardedRestInput", "bot.channels.socketio.SocketIOInput"} <= set(
+        credentials
+    )
     name = "bot.channels.whatsapp.WhatsAppInput"
     return class_from_module_path(name).from_credentials(credentials[name])
 

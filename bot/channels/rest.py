@@ -1,0 +1,73 @@
+"""Rasa's REST channel with the rate limit and length cap of bot/guard.py.
+
+Registered in credentials.yml as `bot.channels.rest.GuardedRestInput` instead of `rest:`;
+same name and URL (`/webhooks/rest/webhook`) and the same answers. Before Rasa sees a
+message:
+
+- a body that is not a JSON object with a text `message` is refused with 400 (Rasa's own
+  channel would fail on it with a 500);
+- a message over the length cap, or over the sender's rate limit, is answered with the
+  guard's friendly refusal, as a normal bot message, without reaching Rasa;
+- `input_channel` in the body is ignored: a client cannot pose as another channel;
+- in a typed payload (`/intent{...}`) only entities with plain values are kept
+  (bot/guard.py `safe_payload`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.guard import Guard, guard, safe_payload
+
+
+def _language(body: dict[str, Any]) -> str | None:
+    metadata = body.get("metadata")
+    language = metadata.get("language") if isinstance(metadata, dict) else None
+    return language if isinstance(language, str) else None
+
+
+class GuardedRestInput(RestInput):
+    def __init__(self, message_guard: Guard | None = None) -> None:
+        self.guard = message_guard or guard()
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> GuardedRestInput:
+        return cls()
+
+    def _extract_input_channel(self, req: Request) -> str:
+        return self.name()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+
+        @webhook.middleware("request")
+        async def check_message(request: Request) -> HTTPResponse | None:
+            if request.method != "POST" or not request.path.rstrip("/").endswith("/webhook"):
+                return None
+            try:
+                body = request.json
+            except Exception:  # noqa: BLE001 - Sanic raises its own error for bad JSON
+                body = None
+            if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+                return response.json({"error": "Send a JSON object with a text 'message'."}, 400)
+            sender = body.get("sender")
+            if sender is not None and not isinstance(sender, str | int):
+                return response.json({"error": "'sender' must be a string."}, 400)
+            refusal = self.guard.check(
+                self.name(), sender if sender is not None else "default", body["message"],
+                _language(body),
+            )  # fmt: skip
+            if refusal is None:
+                body["message"] = safe_payload(body["message"])  # what Rasa's handler reads
+                return None
+            recipient = str(sender) if sender is not None else "default"
+            return response.json([{"recipient_id": recipient, "text": refusal}])
+
+        return webhook

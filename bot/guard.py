@@ -1,0 +1,272 @@
+"""Per-sender rate limit and message-length cap, shared by every input channel.
+
+Each channel asks `guard().check(channel, sender, text)` before a message reaches Rasa.
+`None` means: let it through. Otherwise the answer is a short, friendly refusal that the
+channel sends back instead of handing the message to Rasa:
+
+- a message longer than MAX_MESSAGE_CHARS (2,000, the same cap as the website widget);
+- more than RATE_LIMIT_MESSAGES messages from one sender within RATE_LIMIT_WINDOW_SECONDS
+  (a sliding window, keyed by channel and sender).
+
+The counter lives in memory, so with several Rasa instances each instance counts on its
+own (a sender spread over N instances may send up to N times the limit). When REDIS_URL is
+set the instances share one counter in Redis; if Redis cannot be reached the guard falls
+back to its in-memory counter rather than refusing everybody.
+
+Hooking a channel in: make one guard when the channel is created (`self.guard = guard()`),
+then per message, before `on_new_message`:
+
+    refusal = self.guard.check(self.name(), sender_id, text, language)
+    if refusal:
+        ... send `refusal` to the sender the way the channel answers (socketio: emit the
+        bot message event to the session), and do not call on_new_message
+
+Sender ids are hashed before they are used as keys (a Twilio sender id is a phone number),
+and nothing here logs a sender id or message text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 2000
+DEFAULT_LANGUAGE = "nl"
+REDIS_RETRY_SECONDS = 30.0  # how long to count in memory after Redis failed
+
+# What the citizen reads when a message is refused, by language code. Dutch first; the
+# other languages follow the `language` slot's values (domain.yml).
+REFUSALS: dict[str, dict[str, str]] = {
+    "too_long": {
+        "nl": (
+            "Uw bericht is te lang voor mij. Wilt u het korter typen, "
+            "in minder dan {max_chars} tekens?"
+        ),
+        "en": "Your message is too long for me. Could you make it shorter, "
+        "under {max_chars} characters?",
+        "ar": "رسالتك طويلة جدًا بالنسبة لي. هل يمكنك كتابتها بشكل أقصر، أقل من {max_chars} حرف؟",
+        "tr": "Mesajınız benim için çok uzun. Lütfen {max_chars} karakterden kısa yazar mısınız?",
+        "uk": "Ваше повідомлення задовге для мене. Напишіть, будь ласка, коротше, "
+        "менше ніж {max_chars} символів.",
+        "pl": "Pana/Pani wiadomość jest dla mnie za długa. Proszę napisać krócej, "
+        "poniżej {max_chars} znaków.",
+    },
+    "rate_limited": {
+        "nl": (
+            "U stuurt veel berichten kort na elkaar. Wacht u even een minuut? "
+            "Daarna help ik u graag verder."
+        ),
+        "en": "You are sending many messages in a short time. Please wait a minute; "
+        "then I will gladly help you further.",
+        "ar": "أنت ترسل رسائل كثيرة في وقت قصير. من فضلك انتظر دقيقة، ثم سأساعدك بكل سرور.",
+        "tr": "Kısa sürede çok fazla mesaj gönderiyorsunuz. Lütfen bir dakika bekleyin; "
+        "sonra size memnuniyetle yardım ederim.",
+        "uk": "Ви надсилаєте багато повідомлень за короткий час. Зачекайте, будь ласка, "
+        "хвилину, і я охоче допоможу вам далі.",
+        "pl": "Wysyła Pan/Pani dużo wiadomości w krótkim czasie. Proszę poczekać minutę, "
+        "potem chętnie pomogę dalej.",
+    },
+}
+
+
+def refusal_text(kind: str, language: str | None = None, max_chars: int = MAX_MESSAGE_CHARS) -> str:
+    """The refusal of `kind` in `language`, Dutch when that language has no text."""
+    texts = REFUSALS[kind]
+    text = texts.get((language or DEFAULT_LANGUAGE).lower()[:2]) or texts[DEFAULT_LANGUAGE]
+    return text.format(max_chars=max_chars)
+
+
+# Rasa's syntax for a typed intent with entities, as Rasa reads it
+# (YAMLStoryReader._regex_message_pattern): /intent@confidence{"entity": value}rest
+PAYLOAD = re.compile(
+    r"^/(?P<intent>[^{@]+)(?P<confidence>@[0-9.]+)?(?P<entities>{.+})?(?P<rest>.*)"
+)
+
+
+def _scalar(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str | int | bool)
+
+
+def safe_payload(text: str | None) -> str | None:
+    """A typed `/intent{...}` with only plain entity values (text, number, true/false).
+
+    Buttons send payloads like `/inform{"topic": "dutch"}`, and anyone can type one. An
+    object, a list, null or NaN as an entity value would reach the forms' validation code
+    as a slot value it cannot handle, so such entities are dropped here; the intent and
+    the plain entities stay. Other text is returned unchanged.
+    """
+    if not text:
+        return text
+    stripped = text.strip()
+    match = PAYLOAD.match(stripped) if stripped.startswith("/") else None
+    if not match or not match.group("entities"):
+        return text
+    try:
+        entities = json.loads(match.group("entities"))
+    except ValueError:
+        return text  # Rasa cannot read it either and ignores the entities
+    if not isinstance(entities, dict):
+        return text
+    kept = {key: value for key, value in entities.items() if _scalar(value)}
+    if kept == entities:
+        return text
+    return "/{}{}{}{}".format(
+        match.group("intent"),
+        match.group("confidence") or "",
+        json.dumps(kept, ensure_ascii=False) if kept else "",
+        match.group("rest"),
+    )
+
+
+def sender_key(channel: str, sender: Any) -> str:
+    """A counter key that does not contain the sender id itself."""
+    digest = hashlib.sha256(f"{channel}\x00{sender}".encode("utf-8", "replace")).hexdigest()
+    return f"{channel}:{digest[:32]}"
+
+
+class MemoryLimiter:
+    """Sliding window in this process: at most `limit` hits per key within `window` seconds."""
+
+    def __init__(
+        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+        self._last_sweep = clock()
+
+    def hit(self, key: str) -> bool:
+        """Count one message; False when it is over the limit (it is not counted then)."""
+        now = self.clock()
+        with self._lock:
+            self._sweep(now)
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return False
+            hits.append(now)
+            return True
+
+    def _sweep(self, now: float) -> None:
+        """Forget senders that were quiet for a whole window, so memory stays bounded."""
+        if now - self._last_sweep < self.window:
+            return
+        self._last_sweep = now
+        stale = [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]
+        for key in stale:
+            del self._hits[key]
+
+    def __len__(self) -> int:
+        return len(self._hits)
+
+
+class RedisLimiter:
+    """The same sliding window in Redis (a sorted set per key), shared by every instance."""
+
+    PREFIX = "leerwijzer:ratelimit:"
+
+    def __init__(
+        self,
+        client: Any,
+        limit: int,
+        window: float,
+        fallback: MemoryLimiter | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self.fallback = fallback or MemoryLimiter(limit, window)
+        self._warned = False
+        self._retry_at = 0.0  # after a failure, count in memory for a while without waiting
+
+    def hit(self, key: str) -> bool:
+        now = self.clock()
+        if now < self._retry_at:
+            return self.fallback.hit(key)
+        redis_key = self.PREFIX + key
+        try:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.zremrangebyscore(redis_key, 0, now - self.window)
+            pipe.zcard(redis_key)
+            count = pipe.execute()[1]
+            if count >= self.limit:
+                return False
+            pipe = self.client.pipeline(transaction=True)
+            pipe.zadd(redis_key, {f"{now:.6f}:{uuid.uuid4().hex[:8]}": now})
+            pipe.expire(redis_key, int(self.window) + 1)
+            pipe.execute()
+            self._warned = False
+            return True
+        except Exception as exc:  # noqa: BLE001 - any Redis failure: count in memory instead
+            if not self._warned:
+                logger.warning(
+                    "Rate limit: Redis unavailable (%s); counting in memory", type(exc).__name__
+                )
+                self._warned = True
+            self._retry_at = now + REDIS_RETRY_SECONDS
+            return self.fallback.hit(key)
+
+
+class Guard:
+    def __init__(self, limiter: MemoryLimiter | RedisLimiter, max_chars: int = MAX_MESSAGE_CHARS):
+        self.limiter = limiter
+        self.max_chars = max_chars
+
+    def check(
+        self, channel: str, sender: Any, text: str | None, language: str | None = None
+    ) -> str | None:
+        """None to let the message through, else the refusal to answer with."""
+        if not self.limiter.hit(sender_key(channel, sender)):
+            logger.info("Rate limit reached on channel %s; message refused", channel)
+            return refusal_text("rate_limited", language)
+        if text is not None and len(text) > self.max_chars:
+            logger.info("Message over %d characters on channel %s refused", self.max_chars, channel)
+            return refusal_text("too_long", language, self.max_chars)
+        return None
+
+
+def build_guard(
+    limit: int, window: float, max_chars: int = MAX_MESSAGE_CHARS, redis_url: str = ""
+) -> Guard:
+    memory = MemoryLimiter(limit, window)
+    if not redis_url:
+        return Guard(memory, max_chars)
+    import redis  # installed with Rasa (its Redis lock and tracker stores)
+
+    client = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return Guard(RedisLimiter(client, limit, window, fallback=memory), max_chars)
+
+
+def guard() -> Guard:
+    """A guard from the settings (RATE_LIMIT_*, MAX_MESSAGE_CHARS, REDIS_URL).
+
+    Each channel makes its own when it is created (one per channel per process); with
+    REDIS_URL set they all share the counter in Redis.
+    """
+    from bot.settings import settings
+
+    config = settings()
+    return build_guard(
+        config.rate_limit_messages,
+        config.rate_limit_window_seconds,
+        config.max_message_chars,
+        config.redis_url,
+    )

@@ -1,0 +1,149 @@
+"""Faults through the real stack: services down, slow or failing; the action server
+restarted in the middle of a form; a crash right after a call-back confirmation.
+
+The tests run in file order: the last one kills the stack.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from actions.contacts import fallback_contact
+from bot.launcher import PROJECT_ROOT, child_environment, healthy
+from services.callbacks import CallbackStore
+from tests.security.stack import Citizen, process, texts
+
+pytestmark = pytest.mark.stack
+COURSE_SEARCH = "Ik zoek een computercursus in Breda"
+ANSWER_WITHIN_SECONDS = 3.0
+SCHEMES_FOUND = "Dit kan passen bij u"
+
+
+def timed(citizen: Citizen, text: str) -> tuple[str, float]:
+    started = time.monotonic()
+    answer = texts(citizen.say(text))
+    return answer, time.monotonic() - started
+
+
+def assert_plain_answer_with_phone(answer: str, elapsed: float) -> None:
+    assert fallback_contact().phone in answer
+    assert "Leerwerkloket" in answer
+    assert elapsed < ANSWER_WITHIN_SECONDS, f"answered after {elapsed:.1f} s"
+
+
+def courses_found(faulty) -> None:
+    """A working search: also closes the catalog's circuit breaker again."""
+    faulty.catalog.set_mode("ok")
+    answer = texts(Citizen(faulty.stack).say(COURSE_SEARCH))
+    assert "\nWaar:" in answer and fallback_contact().phone not in answer
+
+
+@pytest.mark.parametrize("mode", ["slow", "error", "down"])
+def test_catalog_fault_gives_a_phone_number_within_3_seconds(faulty, mode):
+    courses_found(faulty)
+    faulty.catalog.set_mode(mode)
+    answer, elapsed = timed(Citizen(faulty.stack), COURSE_SEARCH)
+    assert_plain_answer_with_phone(answer, elapsed)
+    courses_found(faulty)
+
+
+def who_pays_until_the_last_question(citizen: Citizen) -> None:
+    assert "Hoe oud bent u?" in texts(citizen.say("kan ik nog STAP budget krijgen"))
+    citizen.say("45")
+    citizen.say('/inform{"situation": "employed"}')
+    assert "inburgeren" in texts(citizen.say('/inform{"goal": "basic_skills"}'))
+
+
+def budget_works(faulty) -> None:
+    """A working eligibility check: also closes the budget's circuit breaker again."""
+    faulty.budget.set_mode("ok")
+    citizen = Citizen(faulty.stack)
+    who_pays_until_the_last_question(citizen)
+    assert SCHEMES_FOUND in texts(citizen.say('/inform{"integration": "no"}'))
+
+
+@pytest.mark.parametrize("mode", ["slow", "error", "down"])
+def test_budget_fault_gives_a_phone_number_within_3_seconds(faulty, mode):
+    budget_works(faulty)
+    citizen = Citizen(faulty.stack)
+    who_pays_until_the_last_question(citizen)
+    faulty.budget.set_mode(mode)
+    try:
+        answer, elapsed = timed(citizen, '/inform{"integration": "no"}')
+    finally:
+        faulty.budget.set_mode("ok")
+    assert "Het lukt nu niet" in answer and fallback_contact().phone in answer
+    assert elapsed < ANSWER_WITHIN_SECONDS, f"answered after {elapsed:.1f} s"
+
+
+def test_circuit_breaker_stops_calling_a_failing_service(faulty):
+    courses_found(faulty)
+    faulty.catalog.set_mode("error")
+    hits_before = faulty.catalog.hits
+    for _ in range(6):
+        answer, elapsed = timed(Citizen(faulty.stack), COURSE_SEARCH)
+        assert_plain_answer_with_phone(answer, elapsed)
+    calls = faulty.catalog.hits - hits_before
+    assert calls == 3, f"{calls} calls reached the failing service; the breaker opens after 3"
+    faulty.catalog.set_mode("ok")
+
+
+def restart(stack, name: str) -> None:
+    """Kill a process of the stack without warning and start it again, as a supervisor would."""
+    child = process(stack, name)
+    os.killpg(child.popen.pid, signal.SIGKILL)
+    child.popen.wait(10)
+    with child.log_path.open("ab") as log:
+        child.popen = subprocess.Popen(
+            child.argv,
+            cwd=PROJECT_ROOT,
+            env={**child_environment(stack.config), **child.env},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while not healthy(child.health_url):
+        assert child.popen.poll() is None, f"{name} did not start again"
+        assert time.monotonic() < deadline, f"{name} not healthy after a restart"
+        time.sleep(0.3)
+
+
+def test_action_server_restart_in_the_middle_of_a_form(faulty):
+    citizen = Citizen(faulty.stack)
+    assert "Hoe oud bent u?" in texts(citizen.say("kan ik nog STAP budget krijgen"))
+    assert "Wat doet u nu?" in texts(citizen.say("zevenenzestig"))
+    restart(faulty.stack, "actions")
+    assert "Wat wilt u leren?" in texts(citizen.say('/inform{"situation": "retired"}'))
+    assert "inburgeren" in texts(citizen.say('/inform{"goal": "basic_skills"}'))
+    assert SCHEMES_FOUND in texts(citizen.say('/inform{"integration": "no"}'))
+
+
+def test_a_confirmed_call_back_survives_a_crash_right_after_the_confirmation(faulty):
+    """Last: kills the action server and Rasa the moment the confirmation arrives."""
+    stack = faulty.stack
+    citizen = Citizen(stack)
+    citizen.say("ik wil een mens spreken")
+    citizen.say("/request_callback")
+    citizen.say("Fatima")
+    citizen.say("06-12345678")
+    assert "bewaren" in texts(citizen.say('/inform{"daypart": "morning"}'))
+    confirmation = texts(citizen.say("/affirm"))
+    for name in ("actions", "rasa"):
+        os.killpg(process(stack, name).popen.pid, signal.SIGKILL)
+    reference = next(w.strip(".") for w in confirmation.split() if w.startswith("LW-"))
+    for name in ("actions", "rasa"):
+        process(stack, name).popen.wait(10)
+    stored = CallbackStore(stack.config.callback_database_url).get(reference)
+    assert stored is not None, "a confirmed request must be on disk"
+    assert (stored.first_name, stored.phone, stored.daypart) == (
+        "Fatima",
+        "+31612345678",
+        "morning",
+    )

@@ -1,0 +1,86 @@
+"""Start the whole stack for a test package: free ports, its own var/ directory, extra settings.
+
+Like tests/e2e/test_stack.py (the trained model is reused), plus a Citizen that talks
+through the REST channel and helpers to look at the processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from bot.launcher import Stack
+from bot.settings import settings
+from bot.training import ensure_model
+
+PORT_SETTINGS = ("RASA_PORT", "ACTION_PORT", "CATALOG_PORT", "BUDGET_PORT", "WEB_PORT")
+INHERITED = ("CATALOG_URL", "BUDGET_URL", "CORS_ORIGINS", "CATALOG_DATABASE_URL", "REDIS_URL")
+INHERITED += ("RATE_LIMIT_MESSAGES", "RATE_LIMIT_WINDOW_SECONDS", "MAX_MESSAGE_CHARS")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_stack(var_dir: Path, **extra_env: str) -> Iterator[Stack]:
+    with pytest.MonkeyPatch.context() as env:
+        for name in INHERITED:
+            env.delenv(name, raising=False)
+        for name in PORT_SETTINGS:
+            env.setenv(name, str(free_port()))
+        env.setenv("VAR_DIR", str(var_dir))
+        env.setenv("TRACKER_DB", str(var_dir / "tracker.db"))
+        env.setenv("CALLBACK_DATABASE_URL", f"sqlite:///{var_dir / 'callbacks.db'}")
+        env.setenv("LEERWIJZER_HOST", "127.0.0.1")
+        for name, value in extra_env.items():
+            env.setenv(name, value)
+        settings.cache_clear()
+        config = settings()
+        try:
+            with Stack(config, ensure_model(), log_dir=var_dir / "log") as running:
+                running.start(report=lambda line: None)
+                yield running
+        finally:
+            settings.cache_clear()
+
+
+def process(stack: Stack, name: str):
+    return next(p for p in stack.processes if p.name == name)
+
+
+class Citizen:
+    """One conversation through the REST channel."""
+
+    def __init__(self, stack: Stack, sender: str | None = None) -> None:
+        self.stack = stack
+        self.sender = sender or f"sec-{uuid.uuid4().hex[:10]}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.stack.config.rasa_url}/webhooks/rest/webhook"
+
+    def say(self, text: str, timeout: float = 30) -> list[dict]:
+        response = requests.post(
+            self.url, json={"sender": self.sender, "message": text}, timeout=timeout
+        )
+        assert response.status_code == 200, response.status_code
+        answers = response.json()
+        assert answers, "no answer"
+        return answers
+
+
+def texts(answers: list[dict]) -> str:
+    return "\n".join(a.get("text") or "" for a in answers)
+
+
+def buttons(answers: list[dict]) -> list[dict]:
+    return [b for a in answers for b in a.get("buttons") or []]

@@ -30,6 +30,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from sanic import Blueprint
 
+from bot.guard import Guard, guard, safe_payload
 from bot.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,15 @@ class SocketIOInput(RasaSocketIOInput):
     @classmethod
     def name(cls) -> str:
         return "socketio"
+
+    _guard: Guard | None = None
+
+    @property
+    def guard(self) -> Guard:
+        """Rate limit and length cap (bot/guard.py), made when the first message comes."""
+        if self._guard is None:
+            self._guard = guard()
+        return self._guard
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
@@ -79,5 +89,27 @@ class SocketIOInput(RasaSocketIOInput):
     async def handle_user_message(
         self, rasa_message_handler: EventHandler, sid: str, data: dict[str, Any]
     ) -> None:
-        """Passes a message with a valid session id on to Rasa's own handler."""
+        """Passes a message on to Rasa's own handler, unless the guard refuses it.
+
+        A refusal (too many messages, too long) is sent back like a bot message; in a typed
+        payload only plain entity values are kept (bot/guard.py).
+        """
+        text = data.get("message")
+        room = data.get("session_id") if self.session_persistence else sid
+        metadata = data.get("metadata")
+        language = metadata.get("language") if isinstance(metadata, dict) else None
+        refusal = self.guard.check(
+            self.name(),
+            room,
+            text if isinstance(text, str) else None,
+            language if isinstance(language, str) else None,
+        )
+        if refusal is not None:
+            assert self.sio is not None
+            await self.sio.emit(
+                self.bot_message_evt, {"text": refusal}, room=room, namespace=self.namespace
+            )
+            return
+        if isinstance(text, str):
+            data = {**data, "message": safe_payload(text)}
         await rasa_message_handler(sid, data)

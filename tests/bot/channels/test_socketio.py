@@ -10,6 +10,7 @@ import asyncio
 import pytest
 
 from bot.channels.socketio import SocketIOInput, valid_session_id
+from bot.settings import settings
 
 
 @pytest.fixture
@@ -94,3 +95,29 @@ def test_messages_reach_rasa_only_with_a_valid_session_id(channel):
 
 def test_only_the_configured_web_origins_may_connect(channel):
     assert channel.sio.eio.cors_allowed_origins == ["https://www.gemeente.example"]
+
+
+def test_the_guard_refuses_long_messages_and_too_many(channel, clean_settings):
+    clean_settings.setenv("RATE_LIMIT_MESSAGES", "2")
+    settings.cache_clear()
+    channel._guard = None  # built again from the settings above
+    session = "b" * 32
+    trigger(channel, "user_uttered", {"message": "x" * 2001, "session_id": session})
+    trigger(channel, "user_uttered", {"message": "hallo", "session_id": session})
+    trigger(channel, "user_uttered", {"message": "nog eens", "session_id": session})
+    assert [m.text for m in channel.received] == ["hallo"]
+    refusals = [args for (args, kwargs) in channel.calls if args[:2] == ("emit", "bot_uttered")]
+    assert len(refusals) == 2
+    assert all(body["text"] for (_, _, body) in refusals)
+    rooms = [kw["room"] for (a, kw) in channel.calls if a[:2] == ("emit", "bot_uttered")]
+    assert rooms == [session, session]
+
+
+def test_typed_payloads_keep_only_plain_entity_values(channel):
+    trigger(
+        channel,
+        "user_uttered",
+        {"message": '/inform{"topic": {"x": 1}, "age": "40"}', "session_id": "c" * 32},
+    )
+    (message,) = channel.received
+    assert '{"x"' not in message.text and '"age": "40"' in message.text

@@ -16,7 +16,8 @@ find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c
 	'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 && echo $(p))))
 
 .PHONY: help install spacy-model train run shell test lint format validate test-conversations \
-	test-unit clean bench-budget bench-catalog postgres-bin
+	test-unit clean bench-budget bench-catalog postgres-bin \
+	scale-bin test-scale bench-load
 
 help:
 	@echo "make run     install, build, train when needed and start the whole stack"
@@ -25,6 +26,8 @@ help:
 	@echo "make train   train the Rasa model when its inputs changed"
 	@echo "make format  format the Python code with ruff"
 	@echo "make bench-catalog  import and search figures at 100k courses, SQLite and PostgreSQL"
+	@echo "make test-scale  two Rasa servers behind nginx on PostgreSQL and Redis, 200 conversations, one server killed"
+	@echo "make bench-load  turns/s, latency and memory at 1, 20 and 100 conversations (docs/performance.md)"
 	@echo "make bench-budget  p50/p95 of 10,000 budget checks in-process and over HTTP"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -78,8 +81,20 @@ postgres-bin:
 test-unit: $(STAMP) postgres-bin
 	$(PY) -m pytest
 
+# Scale-out (docs/operations.md): PostgreSQL, Redis and nginx from Debian's packages.
+scale-bin:
+	bash deploy/local/apt-install.sh postgresql redis-server nginx
+
+test-scale: $(SPACY_MODEL) scale-bin
+	$(PY) -m bot.training
+	LEERWIJZER_SCALE_TEST=1 $(PY) -m pytest tests/scale -p no:cacheprovider
+
+bench-load: $(SPACY_MODEL) scale-bin
+	$(PY) -m bot.training
+	$(PY) -m bot.bench_load --write-docs
+
 # pytest runs last so that the run ends with its summary line.
-test: lint validate test-conversations test-unit
+test: lint validate test-conversations test-scale test-unit
 
 bench-catalog: $(STAMP) postgres-bin
 	$(PY) -m services.catalog.bench --write-docs

@@ -65,6 +65,11 @@ def child_environment(config: Settings) -> dict[str, str]:
             "RASA_AUTH_TOKEN": config.rasa_auth_token,
             "SANIC_HOST": config.host,
             "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+            # Sanic (Rasa, action server) closes idle keep-alive connections after 5 s, while
+            # its clients (Rasa's aiohttp to the action server, nginx) reuse them longer: under
+            # load a reused, just-closed connection lost action calls ("Cannot write to closing
+            # transport"). Keep them open longer than any client does.
+            "SANIC_KEEP_ALIVE_TIMEOUT": env.get("SANIC_KEEP_ALIVE_TIMEOUT", "75"),
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -87,7 +87,7 @@ scale-bin:
 
 test-scale: $(SPACY_MODEL) scale-bin
 	$(PY) -m bot.training
-	LEERWIJZER_SCALE_TEST=1 $(PY) -m pytest tests/scale -p no:cacheprovider
+	LEERWIJZER_SCALE_TEST=1 $(PY) -m pytest tests/scale -s -p no:cacheprovider
 
 bench-load: $(SPACY_MODEL) scale-bin
 	$(PY) -m bot.training

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import json
 import os
 import platform
 import random
@@ -43,6 +44,7 @@ from bot.settings import PROJECT_ROOT, settings
 LEVELS = (1, 20, 100)
 CONVERSATIONS = {1: 5, 20: 20, 100: 100}  # per level: bounded work, 3 turns each
 FLOOR_DIR = PROJECT_ROOT / "var" / "bench" / "floor"
+RESULTS_DIR = PROJECT_ROOT / "var" / "bench" / "results"  # the last run of each setup
 DOCS = PROJECT_ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- load-bench -->", "<!-- /load-bench -->"
 
@@ -111,12 +113,33 @@ class LevelResult:
     seconds: float
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    fixed: dict[str, float] = field(default_factory=dict)  # percentiles read back from JSON
+
+    def as_dict(self) -> dict:
+        return {
+            "level": self.level,
+            "conversations": self.conversations,
+            "turns": self.turns,
+            "seconds": self.seconds,
+            "errors": self.errors,
+            "p50": self.percentile(0.5),
+            "p95": self.percentile(0.95),
+            "p99": self.percentile(0.99),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LevelResult:
+        fixed = {str(k): data[f"p{k}"] for k in (50, 95, 99)}
+        return cls(data["level"], data["conversations"], data["turns"], data["seconds"],
+                   errors=data["errors"], fixed=fixed)  # fmt: skip
 
     @property
     def throughput(self) -> float:
         return self.turns / self.seconds if self.seconds else 0.0
 
     def percentile(self, share: float) -> float:
+        if self.fixed:
+            return self.fixed[str(round(share * 100))]
         values = sorted(self.latencies)
         if not values:
             return float("nan")
@@ -300,14 +323,15 @@ def memory_line(name: str, peaks: dict[str, int]) -> str:
 
 
 def report(
-    runs: dict[str, tuple[list[LevelResult], dict[str, int]]], load: tuple[float, ...]
+    runs: dict[str, tuple[list[LevelResult], dict[str, int]]],
+    loads: dict[str, tuple[float, ...]],
 ) -> str:
+    load_text = "; ".join(f"{name} {load[0]:.1f} / {load[1]:.1f}" for name, load in loads.items())
     lines = [
         BEGIN,
         "",
-        f"Machine: {machine()}. Measured {datetime.date.today().isoformat()}; load average "
-        f"at the start {load[0]:.1f} (1 min) / {load[1]:.1f} (5 min) on the 2 cores, from "
-        "other work on the machine.",
+        f"Machine: {machine()}. Measured {datetime.date.today().isoformat()}. Load average "
+        f"(1 / 5 min) when each setup started, from other work on the machine: {load_text}.",
         "",
         "Command: `make bench-load` (`python -m bot.bench_load --write-docs`). Conversations "
         "per level: " + ", ".join(f"{k} concurrent: {v}" for k, v in CONVERSATIONS.items()) + ".",
@@ -332,6 +356,20 @@ def report(
     return "\n".join(lines)
 
 
+def save_run(
+    name: str, run: tuple[list[LevelResult], dict[str, int]], load: tuple[float, ...]
+) -> None:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    data = {"levels": [r.as_dict() for r in run[0]], "peaks": run[1], "load": list(load)}
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+def load_run(name: str) -> tuple[tuple[list[LevelResult], dict[str, int]], tuple[float, ...]]:
+    data = json.loads((RESULTS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    levels = [LevelResult.from_dict(level) for level in data["levels"]]
+    return (levels, data["peaks"]), tuple(data["load"])
+
+
 def write_docs(section: str) -> None:
     text = DOCS.read_text(encoding="utf-8")
     if BEGIN in text and END in text:
@@ -352,13 +390,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from bot.training import ensure_model  # deferred: imports Rasa
 
-    load = os.getloadavg()
     model = ensure_model()
+    loads: dict[str, tuple[float, ...]] = {}
     runs: dict[str, tuple[list[LevelResult], dict[str, int]]] = {}
     var_dir = PROJECT_ROOT / "var" / "bench" / "embedded"
     shutil.rmtree(var_dir, ignore_errors=True)
     for name in args.setups.split(","):
         print(f"== {name}", flush=True)
+        load = loads[name] = os.getloadavg()
         if name == "floor":
             runs[name] = run_floor()
         elif name == "embedded":
@@ -366,7 +405,13 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "scaled":
             runs[name] = run_scaled(model)
         settings.cache_clear()
-    section = report(runs, load)
+        save_run(name, runs[name], load)
+    # Setups not run this time: their last stored run, so `--setups` can redo one of them.
+    for name in ("floor", "embedded", "scaled"):
+        if name not in runs and (RESULTS_DIR / f"{name}.json").exists():
+            runs[name], loads[name] = load_run(name)
+    runs = {name: runs[name] for name in ("floor", "embedded", "scaled") if name in runs}
+    section = report(runs, loads)
     print(section)
     if args.write_docs:
         write_docs(section)

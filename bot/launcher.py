@@ -254,7 +254,7 @@ def stack_processes(config: Settings, model: Path) -> list[Process]:
             [
                 python,
                 "-m",
-                "rasa",
+                "bot.rasa_server",  # `rasa run` with a faster action-result check
                 "run",
                 "--model",
                 str(model),

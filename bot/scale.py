@@ -174,7 +174,8 @@ NGINX_HTTP_BLOCK = """
   # answer is waited for (300 s), never retried elsewhere: the message may be in progress.
   upstream rasa {{
 {servers}
-    keepalive 32;
+    # Reuse connections: a busy Rasa event loop accepts new ones late (backlog 100).
+    keepalive 256;
     keepalive_timeout 60s;
   }}
   # Socket.IO (the web widget): one browser stays on one server. The first request gets a
@@ -198,7 +199,7 @@ NGINX_HTTP_BLOCK = """
     proxy_set_header Host $host;
     proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
     proxy_set_header X-Forwarded-Proto $scheme;
-    proxy_connect_timeout 2s;
+    proxy_connect_timeout 10s;
     proxy_read_timeout 300s;
     proxy_next_upstream error;
     proxy_next_upstream_tries 2;

@@ -81,13 +81,14 @@ postgres-bin:
 test-unit: $(STAMP) postgres-bin
 	$(PY) -m pytest
 
-# Scale-out (docs/operations.md): PostgreSQL, Redis and nginx from Debian's packages.
+# Scale-out (docs/operations.md): PostgreSQL, Redis and nginx from Debian's packages. The other
+# tests in tests/scale (deploy files, stores on PostgreSQL) run with test-unit.
 scale-bin:
 	bash deploy/local/apt-install.sh postgresql redis-server nginx
 
 test-scale: $(SPACY_MODEL) scale-bin
 	$(PY) -m bot.training
-	LEERWIJZER_SCALE_TEST=1 $(PY) -m pytest tests/scale -s -p no:cacheprovider
+	LEERWIJZER_SCALE_TEST=1 $(PY) -m pytest tests/scale/test_scale.py -s -p no:cacheprovider
 
 bench-load: $(SPACY_MODEL) scale-bin
 	$(PY) -m bot.training

@@ -17,7 +17,7 @@ find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c
 
 .PHONY: help install spacy-model train run shell test lint format validate test-conversations \
 	test-unit clean bench-budget bench-catalog postgres-bin nlu-report node-bin web-build \
-	browser-bin purge fuzz
+	browser-bin purge fuzz scale-bin test-scale bench-load
 
 help:
 	@echo "make run     install, build, train when needed and start the whole stack"
@@ -27,6 +27,8 @@ help:
 	@echo "make format  format the Python code with ruff"
 	@echo "make nlu-report  5-fold cross-validation of the NLU into docs/nlu-report.md"
 	@echo "make bench-catalog  import and search figures at 100k courses, SQLite and PostgreSQL"
+	@echo "make test-scale  two Rasa servers behind nginx on PostgreSQL and Redis, 200 conversations, one server killed"
+	@echo "make bench-load  turns/s, latency and memory at 1, 20 and 100 conversations (docs/performance.md)"
 	@echo "make bench-budget  p50/p95 of 10,000 budget checks in-process and over HTTP"
 	@echo "make purge   delete conversations and call-back requests older than RETENTION_DAYS"
 	@echo "make fuzz    5,000 generated messages through the running stack (make test sends 1,000)"
@@ -108,11 +110,24 @@ browser-bin:
 # pytest runs last so that the run ends with its summary line. A missing browser fails the
 # browser tests instead of skipping them.
 test: export LEERWIJZER_REQUIRE_BROWSER := 1
-test: web-build browser-bin lint validate test-conversations test-unit
+test: web-build browser-bin lint validate test-conversations test-scale test-unit
 
 # Cross-validation trains five models: about 20 minutes on 2 cores. Not part of `make test`.
 nlu-report: $(SPACY_MODEL)
 	$(PY) -m bot.nlu_report
+
+# Scale-out (docs/operations.md): PostgreSQL, Redis and nginx from Debian's packages. The other
+# tests in tests/scale (deploy files, stores on PostgreSQL) run with test-unit.
+scale-bin:
+	bash deploy/local/apt-install.sh postgresql redis-server nginx
+
+test-scale: $(SPACY_MODEL) scale-bin
+	$(PY) -m bot.training
+	LEERWIJZER_SCALE_TEST=1 $(PY) -m pytest tests/scale/test_scale.py -s -p no:cacheprovider
+
+bench-load: $(SPACY_MODEL) scale-bin
+	$(PY) -m bot.training
+	$(PY) -m bot.bench_load --write-docs
 
 bench-catalog: $(STAMP) postgres-bin
 	$(PY) -m services.catalog.bench --write-docs

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from bot.settings import PROJECT_ROOT, Settings, ensure_env_file, settings
 STOP_GRACE_SECONDS = 10.0
 CREDENTIALS_FILE = PROJECT_ROOT / "credentials.yml"
 DEFAULT_START_TIMEOUT = 240.0
+PROCESS_NAMES = ("catalog", "budget", "actions", "rasa", "web")
 
 
 class StackError(RuntimeError):
@@ -57,11 +59,17 @@ def child_environment(config: Settings) -> dict[str, str]:
         {
             "ACTION_ENDPOINT_URL": f"{config.action_url}/webhook",
             "TRACKER_DB": str(config.tracker_db),
+            **store_environment(config),
             "CATALOG_URL": config.catalog_url,
             "BUDGET_URL": config.budget_url,
             "RASA_AUTH_TOKEN": config.rasa_auth_token,
             "SANIC_HOST": config.host,
             "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+            # Sanic (Rasa, action server) closes idle keep-alive connections after 5 s, while
+            # its clients (Rasa's aiohttp to the action server, nginx) reuse them longer: under
+            # load a reused, just-closed connection lost action calls ("Cannot write to closing
+            # transport"). Keep them open longer than any client does.
+            "SANIC_KEEP_ALIVE_TIMEOUT": env.get("SANIC_KEEP_ALIVE_TIMEOUT", "75"),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -70,6 +78,143 @@ def child_environment(config: Settings) -> dict[str, str]:
     for name in credential_variables():
         env.setdefault(name, "")
     return env
+
+
+def redis_parts(url: str) -> dict[str, str]:
+    """host, port, db and password of a redis://[:password@]host[:port][/db] URL."""
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme != "redis" or not parsed.hostname:
+        raise StackError(
+            f"LOCK_STORE_URL must look like redis://host:6379/1 (or be empty for one Rasa "
+            f"process), got {redact(url)!r}."
+        )
+    db = parsed.path.strip("/") or "1"
+    if not db.isdigit():
+        raise StackError(f"LOCK_STORE_URL: the Redis database must be a number, got {db!r}.")
+    return {
+        "host": parsed.hostname,
+        "port": str(parsed.port or 6379),
+        "db": db,
+        "password": urllib.parse.unquote(parsed.password or ""),
+    }
+
+
+def store_environment(config: Settings) -> dict[str, str]:
+    """What endpoints.yml reads to choose the tracker and lock store (TRACKER_/LOCK_STORE_URL)."""
+    env = {
+        "TRACKER_STORE_URL": config.tracker_store_url,
+        "TICKET_LOCK_LIFETIME": str(config.lock_lifetime_seconds),  # read by Rasa itself
+        "LOCK_STORE_TYPE": "in_memory",
+        "LOCK_STORE_HOST": "",
+        "LOCK_STORE_PORT": "6379",
+        "LOCK_STORE_DB": "1",
+        "LOCK_STORE_PASSWORD": "",
+    }
+    if config.lock_store_url:
+        redis = redis_parts(config.lock_store_url)
+        env.update(
+            LOCK_STORE_TYPE="redis",
+            LOCK_STORE_HOST=redis["host"],
+            LOCK_STORE_PORT=redis["port"],
+            LOCK_STORE_DB=redis["db"],
+            LOCK_STORE_PASSWORD=redis["password"],
+        )
+    return env
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parsed = urllib.parse.urlsplit(url)
+    if not parsed.password:
+        return url
+    netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@", 1)
+    return urllib.parse.urlunsplit(parsed._replace(netloc=netloc))
+
+
+# -- preflight: the shared stores must answer before anything starts ------------------------
+
+
+@dataclass(frozen=True)
+class Dependency:
+    setting: str
+    url: str
+    needed_by: str  # the process that uses it
+
+    @property
+    def kind(self) -> str:
+        return "Redis" if self.url.startswith("redis") else "PostgreSQL"
+
+
+def external_dependencies(config: Settings) -> list[Dependency]:
+    """Network stores in the configuration; SQLite files and in-memory locks need no check."""
+    candidates = [
+        Dependency("TRACKER_STORE_URL", config.tracker_store_url, "rasa"),
+        Dependency("LOCK_STORE_URL", config.lock_store_url, "rasa"),
+        Dependency("CALLBACK_DATABASE_URL", config.callback_database_url, "actions"),
+        # Read by the catalog service itself (services/catalog), checked here all the same.
+        Dependency("CATALOG_DATABASE_URL", os.environ.get("CATALOG_DATABASE_URL", ""), "catalog"),
+    ]
+    return [d for d in candidates if d.url.startswith(("postgres", "redis"))]
+
+
+def check_dependency(dependency: Dependency, timeout: float) -> str | None:
+    """None when the store answers within `timeout` seconds, else what is wrong."""
+    url = dependency.url
+    if dependency.kind == "Redis":
+        parts = redis_parts(url)
+        host, port = parts["host"], int(parts["port"])
+    else:
+        parsed = urllib.parse.urlsplit(url)
+        host, port = parsed.hostname or "localhost", parsed.port or 5432
+    where = f"{dependency.kind} at {host}:{port} ({dependency.setting}={redact(url)})"
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        return f"{where} is not reachable: {exc.strerror or exc}"
+    try:
+        if dependency.kind == "Redis":
+            import redis
+
+            client = redis.Redis(
+                host=host,
+                port=port,
+                db=int(parts["db"]),
+                password=parts["password"] or None,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+            )
+            client.ping()
+            client.close()
+        else:
+            import sqlalchemy as sa
+
+            engine = sa.create_engine(url, connect_args={"connect_timeout": max(2, round(timeout))})
+            try:
+                with engine.connect() as connection:
+                    connection.execute(sa.text("SELECT 1"))
+            finally:
+                engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure is reported with its message
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return f"{where} answers, but not as expected: {first_line}"
+    return None
+
+
+def preflight(config: Settings, names: set[str] | None = None) -> None:
+    """Raise StackError naming every configured store that does not answer in time."""
+    problems = [
+        problem
+        for dependency in external_dependencies(config)
+        if names is None or dependency.needed_by in names
+        if (problem := check_dependency(dependency, config.preflight_timeout_seconds))
+    ]
+    if problems:
+        raise StackError(
+            "Not started, a store in .env is missing:\n  "
+            + "\n  ".join(problems)
+            + "\nStart it, or correct the setting in .env (docs/operations.md)."
+        )
 
 
 def credential_variables(path: Path = CREDENTIALS_FILE) -> list[str]:
@@ -109,7 +254,7 @@ def stack_processes(config: Settings, model: Path) -> list[Process]:
             [
                 python,
                 "-m",
-                "rasa",
+                "bot.rasa_server",  # `rasa run` with a faster action-result check
                 "run",
                 "--model",
                 str(model),
@@ -157,14 +302,25 @@ def healthy(url: str) -> bool:
 class Stack:
     """The running children. Use as a context manager so that they always stop."""
 
-    def __init__(self, config: Settings, model: Path, log_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: Settings,
+        model: Path,
+        log_dir: Path | None = None,
+        only: set[str] | None = None,
+        console_logs: bool = False,
+    ) -> None:
         self.config = config
-        self.processes = stack_processes(config, model)
+        self.console_logs = console_logs  # children write to our stdout (containers)
+        self.processes = [
+            p for p in stack_processes(config, model) if only is None or p.name in only
+        ]
         self.log_dir = log_dir or config.var_dir / "log"
 
     def start(
         self, timeout: float = DEFAULT_START_TIMEOUT, report: Callable[[str], None] = print
     ) -> None:
+        preflight(self.config, {p.name for p in self.processes})
         busy = [p for p in self.processes if port_in_use(self.config.host, p.port)]
         if busy:
             names = ", ".join(f"{p.port} ({p.name})" for p in busy)
@@ -176,8 +332,12 @@ class Stack:
         self.config.tracker_db.parent.mkdir(parents=True, exist_ok=True)
         env = child_environment(self.config)
         for process in self.processes:
-            process.log_path = self.log_dir / f"{process.name}.log"
-            with process.log_path.open("wb") as log:
+            process.log_path = None if self.console_logs else self.log_dir / f"{process.name}.log"
+            with (
+                contextlib.nullcontext(None)
+                if process.log_path is None
+                else process.log_path.open("wb")
+            ) as log:
                 process.popen = subprocess.Popen(
                     process.argv,
                     cwd=PROJECT_ROOT,
@@ -244,18 +404,29 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Start the Leerwijzer stack.")
     parser.add_argument("--timeout", type=float, default=DEFAULT_START_TIMEOUT)
+    parser.add_argument(
+        "--only",
+        help=f"comma-separated subset of {','.join(PROCESS_NAMES)}: one process per container "
+        "(deploy/)",
+    )
+    parser.add_argument(
+        "--console-logs", action="store_true", help="children log to stdout, not var/log/"
+    )
     args = parser.parse_args(argv)
+    only = set(args.only.split(",")) if args.only else None
+    if only and not only <= set(PROCESS_NAMES):
+        parser.error(f"--only takes names from {', '.join(PROCESS_NAMES)}")
 
     ensure_env_file()
     from bot.training import ensure_model  # deferred: imports Rasa
 
     config = settings()
-    model = ensure_model()
+    model = ensure_model() if only is None or "rasa" in only else Path("no-model")
     # Explicit handlers: a shell starts background jobs with SIGINT ignored, and a closed
     # terminal sends SIGHUP; either way every child must stop.
     for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(stop_signal, _raise_keyboard_interrupt)
-    stack = Stack(config, model)
+    stack = Stack(config, model, only=only, console_logs=args.console_logs)
     print(f"Starting Leerwijzer with model {model.name} ...", flush=True)
     try:
         with stack:

@@ -61,6 +61,12 @@ class Settings:
     max_message_chars: int = 2000
     redis_url: str = ""
     retention_every_hours: float = 24.0
+    # Scale-out (docs/operations.md): shared stores and where the action server is.
+    tracker_store_url: str = ""
+    lock_store_url: str = ""
+    lock_lifetime_seconds: int = 60
+    action_server_url: str = ""
+    preflight_timeout_seconds: float = 3.0
 
     @property
     def rasa_url(self) -> str:
@@ -68,7 +74,7 @@ class Settings:
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.host}:{self.action_port}"
+        return self.action_server_url or f"http://{self.host}:{self.action_port}"
 
     @property
     def web_url(self) -> str:
@@ -107,6 +113,7 @@ def settings() -> Settings:
     budget_port = _env_number("BUDGET_PORT", 8002)
     web_port = _env_number("WEB_PORT", 8000)
     var_dir = _project_path(_env("VAR_DIR", "var"))
+    tracker_db = _project_path(_env("TRACKER_DB", str(var_dir / "tracker.db")))
     token = _env("RASA_AUTH_TOKEN", "")
     if token in ("", TOKEN_PLACEHOLDER):
         # Never run the HTTP API without a token; a per-process one keeps it closed.
@@ -123,7 +130,7 @@ def settings() -> Settings:
         catalog_url=_env("CATALOG_URL", f"http://{host}:{catalog_port}/v5").rstrip("/"),
         budget_url=_env("BUDGET_URL", f"http://{host}:{budget_port}").rstrip("/"),
         service_timeout_seconds=_env_number("SERVICE_TIMEOUT_SECONDS", 2.0),
-        tracker_db=_project_path(_env("TRACKER_DB", str(var_dir / "tracker.db"))),
+        tracker_db=tracker_db,
         var_dir=var_dir,
         privacy_url=_env("PRIVACY_URL", f"http://localhost:{web_port}/privacy.html"),
         retention_days=_env_number("RETENTION_DAYS", 30),
@@ -136,4 +143,22 @@ def settings() -> Settings:
         max_message_chars=_env_number("MAX_MESSAGE_CHARS", 2000),
         redis_url=_env("REDIS_URL", ""),
         retention_every_hours=_env_number("RETENTION_EVERY_HOURS", 24.0),
+        **_scale_settings(tracker_db),
     )
+
+
+# -- scale-out settings (docs/operations.md) --------------------------------------------------
+
+
+def _scale_settings(tracker_db: Path) -> dict[str, object]:
+    return {
+        # Conversations: sqlite:///path (one machine) or postgresql://user:pw@host:5432/db.
+        "tracker_store_url": _env("TRACKER_STORE_URL", f"sqlite:///{tracker_db}"),
+        # Conversation locks: empty for in-memory (one Rasa process), redis://host:6379/1 for
+        # several Rasa processes.
+        "lock_store_url": _env("LOCK_STORE_URL", ""),
+        "lock_lifetime_seconds": _env_number("LOCK_LIFETIME_SECONDS", 60),
+        # How Rasa reaches the action server when it is not on LEERWIJZER_HOST:ACTION_PORT.
+        "action_server_url": _env("ACTION_SERVER_URL", "").rstrip("/"),
+        "preflight_timeout_seconds": _env_number("PREFLIGHT_TIMEOUT_SECONDS", 3.0),
+    }

@@ -1,0 +1,541 @@
+"""The scaled stack on one machine, and a conversation client for it (docs/operations.md).
+
+`ScaleStack` starts what production runs (deploy/), on loopback in throwaway directories:
+PostgreSQL (conversations, call-back requests, catalog), Redis (conversation locks), the
+catalog and budget services, one action server, N Rasa servers with the same model, and nginx
+in front (round robin for the REST channel and the HTTP API, sticky for Socket.IO). It is
+configured through the same settings as production (.env names, bot/settings.py) and started
+with the launcher's own pieces (preflight, health checks, process groups).
+
+`Citizen` is one REST conversation through nginx with the client protocol that never loses
+or doubles a message when a Rasa server dies mid-request: on 502/503/504 or a broken
+connection, read the conversation (HTTP API, through nginx) and resend only when the message
+was not recorded. Used by tests/scale/ and bot/bench_load.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from bot.launcher import Process, Stack, StackError, healthy, port_in_use
+from bot.settings import Settings, settings
+from deploy.local.throwaway_postgres import ThrowawayPostgres, free_port
+
+UPSTREAM_HEADER = "X-Upstream"
+CONVERSATION_HEADER = "X-Conversation"
+RETRY_STATUSES = {502, 503, 504}
+SERVICES = ("catalog", "budget", "actions", "rasa")
+
+
+# -- Redis and nginx from Debian's packages ----------------------------------------------------
+
+
+def _binary(name: str, package: str) -> str:
+    found = shutil.which(name) or (
+        f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None
+    )
+    if not found:
+        raise StackError(
+            f"{name} not found; install it with 'deploy/local/apt-install.sh {package}'"
+        )
+    return found
+
+
+class ThrowawayServer:
+    """A foreground server process in its own temp dir, stopped and removed on exit."""
+
+    name = "server"
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.base = Path(tempfile.mkdtemp(prefix=f"{self.name}-throwaway-"))
+        self.log = self.base / f"{self.name}.log"
+        self.popen: subprocess.Popen | None = None
+
+    def argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self, timeout: float = 20.0) -> ThrowawayServer:
+        with self.log.open("ab") as log:
+            self.popen = subprocess.Popen(
+                self.argv(),
+                cwd=self.base,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while not port_in_use("127.0.0.1", self.port):
+            if self.popen.poll() is not None or time.monotonic() > deadline:
+                tail = self.log.read_text(errors="replace")[-1500:]
+                self.stop()
+                raise StackError(f"{self.name} did not start:\n{tail}")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        if self.popen and self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+class ThrowawayRedis(ThrowawayServer):
+    name = "redis"
+
+    def argv(self) -> list[str]:
+        return [
+            _binary("redis-server", "redis-server"),
+            "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.base),
+            "--save", "", "--appendonly", "no", "--daemonize", "no",
+        ]  # fmt: skip
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/1"
+
+
+def nginx_config(base: Path, port: int, upstreams: list[str]) -> str:
+    """The proxy of the scaled setup; deploy/nginx/leerwijzer.conf is the production one."""
+    servers = "\n".join(f"    server {u} {SERVER_OPTIONS};" for u in upstreams)
+    user = "user root root;" if os.geteuid() == 0 else ""
+    return f"""
+{user}
+worker_processes 1;
+error_log {base}/error.log warn;
+pid {base}/nginx.pid;
+events {{ worker_connections 2048; }}
+http {{
+  client_body_temp_path {base}/client_body;
+  proxy_temp_path {base}/proxy;
+  fastcgi_temp_path {base}/fastcgi;
+  uwsgi_temp_path {base}/uwsgi;
+  scgi_temp_path {base}/scgi;
+  log_format scale '$msec $request_method $uri $status "$upstream_addr" '
+                   '"$upstream_status" "$http_x_conversation" $request_time';
+  access_log {base}/access.log scale;
+{NGINX_HTTP_BLOCK.format(servers=servers, listen=f"127.0.0.1:{port}", upstream_header=TEST_HEADER)}
+}}
+"""
+
+
+# Which Rasa server answered, for the test's proof; production logs it instead (no internal
+# addresses in public responses).
+TEST_HEADER = f"add_header {UPSTREAM_HEADER} $upstream_addr always;"
+PRODUCTION_NGINX = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "leerwijzer.conf"
+
+
+def production_nginx_config(servers: str = "rasa:5005", listen: str = "80") -> str:
+    """deploy/nginx/leerwijzer.conf: the tested proxy rules, with the containers' names."""
+    header = (
+        "# Generated by bot/scale.py (production_nginx_config) from the rules that\n"
+        "# make test-scale runs; tests/scale/test_deploy_files.py keeps them equal.\n"
+        "# Several replicas behind one name: nginx resolves `rasa` at start (all addresses);\n"
+        "# reload nginx after scaling.\n"
+        "log_format leerwijzer '$remote_addr [$time_local] \"$request_method $uri\" $status '\n"
+        "                      'upstream=$upstream_addr $upstream_status $request_time';\n"
+        "access_log /var/log/nginx/access.log leerwijzer;\n"
+    )
+    server_lines = "\n".join(f"    server {name} {SERVER_OPTIONS};" for name in servers.split(","))
+    block = NGINX_HTTP_BLOCK.format(servers=server_lines, listen=listen, upstream_header="")
+    return header + "\n".join(line.rstrip() for line in block.splitlines()).lstrip("\n") + "\n"
+
+
+# Two broken connections in a row take a server out for 5 s. Only errors count, never a slow
+# answer: an overloaded last server must not be marked down ("no live upstreams").
+SERVER_OPTIONS = "max_fails=2 fail_timeout=5s"
+
+# The part shared with deploy/nginx/leerwijzer.conf (a test compares them).
+NGINX_HTTP_BLOCK = """
+  # REST channel and HTTP API: round robin. A request that never reached a server
+  # (connection refused) goes to the next one; a POST that was sent is never resent
+  # (no "non_idempotent"): the client gets 502 and checks the conversation first. A slow
+  # answer is waited for (300 s), never retried elsewhere: the message may be in progress.
+  upstream rasa {{
+{servers}
+    # Reuse connections: a busy Rasa event loop accepts new ones late (backlog 100).
+    keepalive 256;
+    keepalive_timeout 60s;
+  }}
+  # Socket.IO (the web widget): one browser stays on one server. The first request gets a
+  # random route key in a cookie; later requests hash on it.
+  upstream rasa_socketio {{
+    hash $lw_route consistent;
+{servers}
+  }}
+  map $cookie_lw_route $lw_route {{
+    "" $request_id;
+    default $cookie_lw_route;
+  }}
+  map $http_upgrade $connection_upgrade {{
+    default upgrade;
+    "" "";
+  }}
+  server {{
+    listen {listen};
+    client_max_body_size 64k;
+    {upstream_header}
+    proxy_set_header Host $host;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header X-Forwarded-Proto $scheme;
+    proxy_connect_timeout 10s;
+    proxy_read_timeout 300s;
+    proxy_next_upstream error;
+    proxy_next_upstream_tries 2;
+
+    location /socket.io/ {{
+      proxy_pass http://rasa_socketio;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      add_header Set-Cookie "lw_route=$lw_route; Path=/socket.io/; HttpOnly; SameSite=Lax" always;
+      {upstream_header}
+    }}
+    location / {{
+      proxy_pass http://rasa;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }}
+  }}"""
+
+
+class ThrowawayNginx(ThrowawayServer):
+    name = "nginx"
+
+    def __init__(self, upstreams: list[str]) -> None:
+        super().__init__()
+        os.chmod(self.base, 0o755)  # noqa: S103 - nginx workers read it
+        self.conf = self.base / "nginx.conf"
+        self.conf.write_text(nginx_config(self.base, self.port, upstreams), encoding="utf-8")
+        self.access_log = self.base / "access.log"
+
+    def argv(self) -> list[str]:
+        nginx = _binary("nginx", "nginx")
+        return [nginx, "-p", str(self.base), "-c", str(self.conf), "-g", "daemon off;"]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+# -- the scaled stack ----------------------------------------------------------------------------
+
+
+def scaled_settings(env: dict[str, str]) -> Settings:
+    """Settings as bot/settings.py reads them, with `env` put into the environment first."""
+    os.environ.update(env)
+    settings.cache_clear()
+    return settings()
+
+
+@dataclass
+class ScaleStack:
+    model: Path
+    rasa_instances: int = 2
+    log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="scale-logs-")))
+    postgres: ThrowawayPostgres | None = None
+    redis: ThrowawayRedis | None = None
+    nginx: ThrowawayNginx | None = None
+    stack: Stack | None = None
+    config: Settings | None = None
+
+    def start(self, timeout: float = 240.0, report=print) -> ScaleStack:  # noqa: ANN001
+        started = time.monotonic()
+        self.postgres = ThrowawayPostgres().start()
+        urls = {
+            name: self.postgres.create_database(name)
+            for name in ("tracker", "callbacks", "catalog")
+        }
+        self.redis = ThrowawayRedis().start()
+        report(f"  ready: postgres, redis ({time.monotonic() - started:.0f} s)")
+        var_dir = self.log_dir / "var"
+        env = {
+            "VAR_DIR": str(var_dir),
+            "TRACKER_STORE_URL": urls["tracker"],
+            "LOCK_STORE_URL": self.redis.url,
+            "LOCK_LIFETIME_SECONDS": os.environ.get("LOCK_LIFETIME_SECONDS", "20"),
+            "CALLBACK_DATABASE_URL": urls["callbacks"],
+            "CATALOG_DATABASE_URL": urls["catalog"],
+            "LEERWIJZER_HOST": "127.0.0.1",
+            **{
+                name: str(free_port())
+                for name in ("RASA_PORT", "ACTION_PORT", "CATALOG_PORT", "BUDGET_PORT", "WEB_PORT")
+            },
+        }
+        for inherited in ("CATALOG_URL", "BUDGET_URL", "ACTION_SERVER_URL", "TRACKER_DB"):
+            os.environ.pop(inherited, None)
+        self.config = scaled_settings(env)
+        self.stack = Stack(self.config, self.model, log_dir=self.log_dir, only=set(SERVICES))
+        first = next(p for p in self.stack.processes if p.name == "rasa")
+        first.name = "rasa-1"
+        for number in range(2, self.rasa_instances + 1):
+            self.stack.processes.append(rasa_instance(first, number, free_port()))
+        self.stack.start(timeout=timeout, report=report)
+        self.nginx = ThrowawayNginx([f"127.0.0.1:{p.port}" for p in self.rasa_processes]).start()
+        report(f"  ready: nginx    port {self.nginx.port} ({time.monotonic() - started:.0f} s)")
+        return self
+
+    @property
+    def rasa_processes(self) -> list[Process]:
+        return [p for p in self.stack.processes if p.name.startswith("rasa")] if self.stack else []
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one Rasa server and its process group: a crash, nothing is flushed."""
+        process = next(p for p in self.rasa_processes if p.name == name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.popen.pid, signal.SIGKILL)
+        process.popen.wait()
+
+    def upstream_names(self) -> dict[str, str]:
+        return {f"127.0.0.1:{p.port}": p.name for p in self.rasa_processes}
+
+    def stored_conversations(self, senders: list[str]) -> dict[str, list[dict]]:
+        """Every stored event of these conversations, in insertion order, from PostgreSQL."""
+        rows = self.postgres.psql(
+            "SELECT sender_id, id, data FROM events WHERE sender_id LIKE 'scale-%' ORDER BY id",
+            database="tracker",
+        )
+        wanted = set(senders)
+        events: dict[str, list[dict]] = {s: [] for s in senders}
+        for line in rows.splitlines():
+            sender, _, rest = line.partition("|")
+            _, _, data = rest.partition("|")
+            if sender in wanted:
+                events[sender].append(json.loads(data))
+        return events
+
+    def stop(self) -> None:
+        for part in (self.nginx, self.stack, self.redis, self.postgres):
+            if part is not None:
+                with contextlib.suppress(Exception):
+                    part.stop()
+        settings.cache_clear()
+
+    def __enter__(self) -> ScaleStack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def rasa_instance(first: Process, number: int, port: int) -> Process:
+    """Another Rasa server like `first` (same model, endpoints and token) on `port`."""
+    argv = list(first.argv)
+    argv[argv.index("--port") + 1] = str(port)
+    health = first.health_url.replace(f":{first.port}/", f":{port}/")
+    return dataclasses.replace(
+        first,
+        name=f"rasa-{number}",
+        argv=argv,
+        port=port,
+        health_url=health,
+        popen=None,
+        log_path=None,
+    )
+
+
+def rasa_log_errors(stack: ScaleStack) -> list[str]:
+    """Lock errors in the Rasa logs (there must be none)."""
+    found = []
+    for process in stack.rasa_processes:
+        if process.log_path and process.log_path.exists():
+            for line in process.log_path.read_text(errors="replace").splitlines():
+                if "LockError" in line or "Could not acquire lock" in line:
+                    found.append(f"{process.name}: {line}")
+    return found
+
+
+def wait_healthy(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if healthy(url):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+# -- the client ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Turn:
+    text: str
+    answers: list[dict]
+    upstream: str
+    latency: float
+    attempts: int = 1
+    recovered_from_tracker: bool = False
+    failures: list[str] = field(default_factory=list)
+    finished_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def started_at(self) -> float:
+        return self.finished_at - self.latency
+
+
+class Citizen:
+    """One REST conversation through the proxy, with the resend-only-if-not-recorded protocol."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        token: str,
+        sender: str,
+        doubt_seconds: float = 300.0,
+    ) -> None:
+        self.session = session
+        self.base_url = base_url
+        self.token = token
+        self.sender = sender
+        self.turns: list[Turn] = []
+        self.doubt_seconds = doubt_seconds
+
+    async def say(self, text: str, max_attempts: int = 4) -> Turn:
+        """Send one message; answers exactly once whatever server fails (docs/operations.md)."""
+        started = time.monotonic()
+        failures: list[str] = []
+        for attempt in range(1, max_attempts + 1):
+            in_doubt = False  # the server may still be working on the message
+            try:
+                async with self.session.post(
+                    f"{self.base_url}/webhooks/rest/webhook",
+                    json={"sender": self.sender, "message": text},
+                    headers={CONVERSATION_HEADER: self.sender},
+                ) as response:
+                    # "a, b" when nginx passed a refused connection on: b answered.
+                    upstream = response.headers.get(UPSTREAM_HEADER, "").split(",")[-1].strip()
+                    if response.status == 200:
+                        answers = await response.json()
+                        turn = Turn(text, answers, upstream, time.monotonic() - started, attempt)
+                        turn.failures = failures
+                        self.turns.append(turn)
+                        return turn
+                    failures.append(f"{response.status} from {upstream or 'proxy'}")
+                    if response.status not in RETRY_STATUSES:
+                        raise RuntimeError(f"{self.sender}: {text!r} got {response.status}")
+                    in_doubt = response.status == 504
+            except asyncio.TimeoutError:
+                failures.append("client timeout")
+                in_doubt = True
+            except aiohttp.ClientConnectionError as exc:
+                failures.append(type(exc).__name__)
+            # 502/503 or a broken connection: the server that had the message is gone, so the
+            # conversation shows at once whether it was recorded. 504 or a client timeout: it
+            # may still be running, so wait until it is recorded or its lock has surely expired.
+            waited = 0.0
+            while True:
+                recorded = await self.recorded_answers()
+                if recorded is not None:
+                    turn = Turn(text, recorded, "tracker", time.monotonic() - started, attempt)
+                    turn.recovered_from_tracker, turn.failures = True, failures
+                    self.turns.append(turn)
+                    return turn
+                if not in_doubt or waited >= self.doubt_seconds:
+                    break
+                await asyncio.sleep(1.0)
+                waited += 1.0
+            await asyncio.sleep(0.2 * attempt)
+        raise RuntimeError(f"{self.sender}: {text!r} failed {max_attempts} times: {failures}")
+
+    async def recorded_answers(self) -> list[dict] | None:
+        """The bot's answers to the latest message when the conversation has recorded it."""
+        for _ in range(60):  # nginx may have no live server for a few seconds after a crash
+            try:
+                async with self.session.get(
+                    f"{self.base_url}/conversations/{self.sender}/tracker",
+                    params={"token": self.token},
+                    headers={CONVERSATION_HEADER: self.sender},
+                ) as response:
+                    if response.status == 200:
+                        events = (await response.json()).get("events") or []
+                        break
+            except (aiohttp.ClientConnectionError, asyncio.TimeoutError):
+                pass
+            await asyncio.sleep(1.0)
+        else:
+            raise RuntimeError(f"{self.sender}: the conversation could not be read")
+        user_events = [i for i, e in enumerate(events) if e.get("event") == "user"]
+        if len(user_events) <= len(self.turns):
+            return None  # not recorded: safe to resend
+        return [bot_message(e) for e in events[user_events[-1] + 1 :] if e.get("event") == "bot"]
+
+
+def bot_message(event: dict) -> dict:
+    data = event.get("data") or {}
+    message = {"recipient_id": "", "text": event.get("text")}
+    if data.get("buttons"):
+        message["buttons"] = data["buttons"]
+    return message
+
+
+def answer_texts(answers: list[dict]) -> list[str]:
+    return [a.get("text") or "" for a in answers]
+
+
+def buttons(answers: list[dict]) -> list[dict]:
+    return [b for a in answers for b in a.get("buttons") or []]
+
+
+SEARCHES = [
+    ("computercursus", "Breda"),
+    ("cursus Nederlands", "Roosendaal"),
+    ("computercursus", "Tilburg"),
+    ("taalcursus", "Breda"),
+    ("cursus rekenen", "Bergen op Zoom"),
+    ("computercursus", "Etten-Leur"),
+]
+
+
+async def course_search(
+    citizen: Citizen, rng: random.Random, think: tuple[float, float], follow_ups: int = 3
+) -> None:
+    """A realistic conversation: greet, a course search with a place, then `follow_ups` of
+    (course details, more results, thanks), each after a pause of `think` seconds."""
+
+    async def pause() -> None:
+        await asyncio.sleep(rng.uniform(*think))
+
+    await citizen.say(rng.choice(["hallo", "goedemiddag", "hoi"]))
+    await pause()
+    topic, place = rng.choice(SEARCHES)
+    found = await citizen.say(f"Ik zoek een {topic} in {place}")
+    payloads = [b["payload"] for b in buttons(found.answers)]
+    details = next((p for p in payloads if p.startswith("/course_details")), None)
+    steps = [details or "/more_results", "/more_results", rng.choice(["dank u wel", "bedankt"])]
+    if follow_ups == 1:
+        steps = [rng.choice(steps[:2])]
+    for message in steps[:follow_ups]:
+        await pause()
+        await citizen.say(message)
+
+
+@contextlib.contextmanager
+def timed() -> Iterator[dict]:
+    result: dict[str, float] = {}
+    started = time.monotonic()
+    try:
+        yield result
+    finally:
+        result["seconds"] = time.monotonic() - started

@@ -41,7 +41,7 @@ $(STAMP): pyproject.toml constraints.txt
 		exit 1; \
 	fi; \
 	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$py"; "$$py" -m venv $(VENV); fi
-	$(PY) -m pip install --quiet --upgrade "pip>=24" setuptools wheel
+	$(PY) -m pip install --quiet -c constraints.txt --upgrade pip setuptools wheel
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
 

@@ -81,8 +81,9 @@ class Settings:
         return f"http://{self.host}:{self.web_port}"
 
 
-def load_env_file(path: Path = ENV_FILE) -> None:
+def load_env_file(path: Path | None = None) -> None:
     """Put values from `.env` into os.environ without overriding what is already set."""
+    path = path or ENV_FILE  # read at call time, so tests can point it elsewhere
     if not path.exists():
         return
     for key, value in dotenv_values(path).items():

@@ -32,6 +32,16 @@ def clean_settings(monkeypatch, tmp_path):
     settings.cache_clear()
 
 
+@pytest.fixture(scope="session")
+def shared_stack(tmp_path_factory):
+    """The whole stack with default settings, started once for every test that needs nothing
+    else (tests/e2e, tests/security, tests/browser): one start instead of one per package."""
+    from tests.security.stack import started_stack
+
+    with started_stack(tmp_path_factory.mktemp("var-shared")) as running:
+        yield running
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings_cache():
     settings.cache_clear()

@@ -19,9 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.launcher import Stack
-from bot.settings import PROJECT_ROOT, settings
-from tests.e2e.test_stack import PORT_SETTINGS, free_port
+from bot.settings import PROJECT_ROOT
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
@@ -77,29 +75,14 @@ def _browser_available(request):
 
 
 @pytest.fixture(scope="package")
-def stack(tmp_path_factory):
-    from bot.training import ensure_model  # deferred: imports Rasa
-
-    var_dir = tmp_path_factory.mktemp("browser-var")
-    with pytest.MonkeyPatch.context() as env:
-        for name in PORT_SETTINGS:
-            env.setenv(name, str(free_port()))
-        env.setenv("VAR_DIR", str(var_dir))
-        env.setenv("TRACKER_DB", str(var_dir / "tracker.db"))
-        env.setenv("CALLBACK_DATABASE_URL", f"sqlite:///{var_dir / 'callbacks.db'}")
-        env.setenv("LEERWIJZER_HOST", "127.0.0.1")
-        for inherited in ("CATALOG_URL", "BUDGET_URL", "CORS_ORIGINS", "CATALOG_DATABASE_URL"):
-            env.delenv(inherited, raising=False)
-        settings.cache_clear()
-        config = settings()
-        web_origin = f"http://127.0.0.1:{config.web_port}"
-        # The browser's pages come from the test's own web server.
-        assert web_origin in config.cors_origins
-        with Stack(config, ensure_model(), log_dir=var_dir / "log") as running:
-            running.start(report=lambda line: None)
-            running.socketio_problem = socketio_problem(config)
-            yield running
-    settings.cache_clear()
+def stack(shared_stack):
+    """The session's stack (tests/conftest.py), checked once for a working Socket.IO."""
+    config = shared_stack.config
+    # The browser's pages come from the stack's own web server.
+    assert f"http://127.0.0.1:{config.web_port}" in config.cors_origins
+    if not hasattr(shared_stack, "socketio_problem"):
+        shared_stack.socketio_problem = socketio_problem(config)
+    return shared_stack
 
 
 def socketio_problem(config) -> str | None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.bot.channels.conftest import clock, fake_graph  # noqa: F401 - fixtures
-from tests.security.stack import running_stack
 
 
 @pytest.fixture(scope="package")
-def stack(tmp_path_factory):
-    with running_stack(tmp_path_factory.mktemp("var-security")) as running:
-        yield running
+def stack(shared_stack):
+    return shared_stack

@@ -53,6 +53,35 @@ def running_stack(var_dir: Path, **extra_env: str) -> Iterator[Stack]:
             settings.cache_clear()
 
 
+@contextlib.contextmanager
+def started_stack(var_dir: Path) -> Iterator[Stack]:
+    """A stack with default settings whose environment is set only while it starts.
+
+    The children keep the environment they were started with; the test process gets its
+    own back, so a stack that lives for the whole session does not leak its ports and
+    directories into other tests' settings. Tests use `stack.config`.
+    """
+    with contextlib.ExitStack() as cleanup:
+        with pytest.MonkeyPatch.context() as env:
+            for name in INHERITED:
+                env.delenv(name, raising=False)
+            for name in PORT_SETTINGS:
+                env.setenv(name, str(free_port()))
+            env.setenv("VAR_DIR", str(var_dir))
+            env.setenv("TRACKER_DB", str(var_dir / "tracker.db"))
+            env.setenv("CALLBACK_DATABASE_URL", f"sqlite:///{var_dir / 'callbacks.db'}")
+            env.setenv("LEERWIJZER_HOST", "127.0.0.1")
+            settings.cache_clear()
+            try:
+                running = cleanup.enter_context(
+                    Stack(settings(), ensure_model(), log_dir=var_dir / "log")
+                )
+                running.start(report=lambda line: None)
+            finally:
+                settings.cache_clear()
+        yield running
+
+
 def process(stack: Stack, name: str):
     return next(p for p in stack.processes if p.name == name)
 

@@ -30,17 +30,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stack_environment(env: pytest.MonkeyPatch, var_dir: Path) -> None:
+    """Free loopback ports, its own var/ directory, no inherited service settings."""
+    for name in INHERITED:
+        env.delenv(name, raising=False)
+    for name in PORT_SETTINGS:
+        env.setenv(name, str(free_port()))
+    env.setenv("VAR_DIR", str(var_dir))
+    env.setenv("TRACKER_DB", str(var_dir / "tracker.db"))
+    env.setenv("CALLBACK_DATABASE_URL", f"sqlite:///{var_dir / 'callbacks.db'}")
+    env.setenv("LEERWIJZER_HOST", "127.0.0.1")
+
+
 @contextlib.contextmanager
 def running_stack(var_dir: Path, **extra_env: str) -> Iterator[Stack]:
     with pytest.MonkeyPatch.context() as env:
-        for name in INHERITED:
-            env.delenv(name, raising=False)
-        for name in PORT_SETTINGS:
-            env.setenv(name, str(free_port()))
-        env.setenv("VAR_DIR", str(var_dir))
-        env.setenv("TRACKER_DB", str(var_dir / "tracker.db"))
-        env.setenv("CALLBACK_DATABASE_URL", f"sqlite:///{var_dir / 'callbacks.db'}")
-        env.setenv("LEERWIJZER_HOST", "127.0.0.1")
+        stack_environment(env, var_dir)
         for name, value in extra_env.items():
             env.setenv(name, value)
         settings.cache_clear()
@@ -63,14 +68,7 @@ def started_stack(var_dir: Path) -> Iterator[Stack]:
     """
     with contextlib.ExitStack() as cleanup:
         with pytest.MonkeyPatch.context() as env:
-            for name in INHERITED:
-                env.delenv(name, raising=False)
-            for name in PORT_SETTINGS:
-                env.setenv(name, str(free_port()))
-            env.setenv("VAR_DIR", str(var_dir))
-            env.setenv("TRACKER_DB", str(var_dir / "tracker.db"))
-            env.setenv("CALLBACK_DATABASE_URL", f"sqlite:///{var_dir / 'callbacks.db'}")
-            env.setenv("LEERWIJZER_HOST", "127.0.0.1")
+            stack_environment(env, var_dir)
             settings.cache_clear()
             try:
                 running = cleanup.enter_context(

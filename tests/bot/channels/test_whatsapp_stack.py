@@ -27,7 +27,7 @@ from tests.bot.channels.conftest import (
     sign,
 )
 from tests.bot.channels.fake_graph import FakeGraphApi
-from tests.e2e.test_stack import PORT_SETTINGS, free_port
+from tests.security.stack import stack_environment
 
 pytestmark = pytest.mark.stack
 NOT_NEEDED = ("web", "budget")  # a course search uses the catalog, the actions and Rasa
@@ -43,19 +43,13 @@ def fake_graph_api():
 def stack(tmp_path_factory, fake_graph_api):
     var_dir = tmp_path_factory.mktemp("var")
     with pytest.MonkeyPatch.context() as env:
-        for name in PORT_SETTINGS:
-            env.setenv(name, str(free_port()))
-        env.setenv("VAR_DIR", str(var_dir))
-        env.setenv("TRACKER_DB", str(var_dir / "tracker.db"))
-        env.setenv("CALLBACK_DATABASE_URL", f"sqlite:///{var_dir / 'callbacks.db'}")
-        env.setenv("LEERWIJZER_HOST", "127.0.0.1")
+        stack_environment(env, var_dir)
         env.setenv("WHATSAPP_API_BASE_URL", fake_graph_api.base_url)
         env.setenv("WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
         env.setenv("WHATSAPP_ACCESS_TOKEN", "e2e-access-token")
         env.setenv("WHATSAPP_APP_SECRET", APP_SECRET)
         env.setenv("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)
-        for inherited in ("CATALOG_URL", "BUDGET_URL", "CORS_ORIGINS", "CATALOG_DATABASE_URL",
-                          "WHATSAPP_SENDER_ID_KEY", "WHATSAPP_STORE_URL"):  # fmt: skip
+        for inherited in ("WHATSAPP_SENDER_ID_KEY", "WHATSAPP_STORE_URL"):
             env.delenv(inherited, raising=False)
         settings.cache_clear()
         config = settings()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
+from uuid import UUID
 
 import requests
 
@@ -199,7 +201,17 @@ class CatalogClient(ServiceClient):
         return results
 
     def course(self, course_id: str) -> CourseDetails | None:
-        body = self._get(f"/courses/{course_id}")
+        """The course, or None when there is none with this id.
+
+        The id can come from a typed payload: anything but a UUID (what OOAPI ids are) is
+        unknown without asking the catalog, so bad ids cannot trip the circuit breaker for
+        everyone; a UUID is quoted anyway, so it always stays one path segment.
+        """
+        try:
+            UUID(str(course_id))
+        except ValueError:
+            return None
+        body = self._get(f"/courses/{quote(str(course_id), safe='')}")
         return CourseDetails.from_ooapi(body) if body else None
 
     def find_organizations(

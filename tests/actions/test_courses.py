@@ -18,6 +18,8 @@ from actions.courses import (
 from tests.actions.conftest import make_tracker
 
 BASE = "http://catalog.test/v5"
+COURSE_ID = "b17540f4-52f5-57cd-88f3-3e2194617b66"
+GONE_ID = "00000000-0000-4000-8000-000000000000"
 
 
 def ooapi_course(name="Klik & Tik", municipality="Breda", cost=0, course_id="c-1"):
@@ -164,8 +166,8 @@ def test_more_results_at_the_end_says_so():
 
 @responses.activate
 def test_course_details_show_address_accessibility_and_how_to_register():
-    responses.get(f"{BASE}/courses/c-1", json=ooapi_course())
-    messages, _ = run(ActionCourseDetails(client()), slots={"course_id": "c-1"})
+    responses.get(f"{BASE}/courses/{COURSE_ID}", json=ooapi_course())
+    messages, _ = run(ActionCourseDetails(client()), slots={"course_id": COURSE_ID})
     text = messages[0]["text"]
     assert "Adres: Molenstraat 6, Breda" in text
     assert "Toegankelijk: rolstoeltoegankelijk" in text
@@ -174,8 +176,8 @@ def test_course_details_show_address_accessibility_and_how_to_register():
 
 @responses.activate
 def test_unknown_course_is_said_plainly():
-    responses.get(f"{BASE}/courses/gone", status=404)
-    messages, _ = run(ActionCourseDetails(client()), slots={"course_id": "gone"})
+    responses.get(f"{BASE}/courses/{GONE_ID}", status=404)
+    messages, _ = run(ActionCourseDetails(client()), slots={"course_id": GONE_ID})
     assert messages[0]["response"] == "course_not_found"
 
 

@@ -108,3 +108,10 @@ def test_organization_reads_address_hours_and_phone():
     assert org.address == "Molenstraat 6, Breda"
     assert org.walk_in_hours == "di 10-12; do 14-16"
     assert org.phone == "076 123 4567"
+
+
+@responses.activate
+@pytest.mark.parametrize("typed", ["../organizations?pageSize=250", "x", "", "%2e%2e"])
+def test_a_course_id_that_is_no_uuid_is_unknown_without_a_request(typed):
+    assert CatalogClient(BASE).course(typed) is None
+    assert len(responses.calls) == 0

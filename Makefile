@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SPACY_MODEL := models/spacy-nl/meta.json
-RASA := $(PY) -m rasa
+RASA := $(PY) -m bot.rasa_cli
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 # Rasa 3.6 supports Python 3.8-3.10; we use 3.10. Look on PATH, then in pyenv and the usual places.
@@ -108,9 +108,10 @@ browser-bin:
 	bash deploy/local/apt-install.sh chromium chromium-driver fonts-dejavu-core
 
 # pytest runs last so that the run ends with its summary line. A missing browser fails the
-# browser tests instead of skipping them.
+# browser tests instead of skipping them. `make validate` is not repeated here: pytest runs the
+# same check (tests/bot/test_validate.py::test_the_project_is_valid) and prints its problems.
 test: export LEERWIJZER_REQUIRE_BROWSER := 1
-test: web-build browser-bin lint validate test-conversations test-scale test-unit
+test: web-build browser-bin lint test-conversations test-scale test-unit
 
 # Cross-validation trains five models: about 20 minutes on 2 cores. Not part of `make test`.
 nlu-report: $(SPACY_MODEL)

@@ -254,7 +254,7 @@ def stack_processes(config: Settings, model: Path) -> list[Process]:
             [
                 python,
                 "-m",
-                "bot.rasa_server",  # `rasa run` with a faster action-result check
+                "bot.rasa_cli",  # `rasa run` with faster schema checks (bot/rasa_cli.py)
                 "run",
                 "--model",
                 str(model),

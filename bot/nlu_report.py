@@ -65,7 +65,7 @@ def rasa_command(folds: int, out: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "rasa",
+        "bot.rasa_cli",  # `rasa test` with faster schema checks
         "test",
         "nlu",
         "--cross-validation",

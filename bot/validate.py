@@ -64,6 +64,10 @@ def validate(root: Path = PROJECT_ROOT) -> list[str]:
     from rasa.utils.common import EXPECTED_WARNINGS
     from rasa.validator import Validator
 
+    from bot import rasa_cli
+
+    rasa_cli.install_training_data_validator()
+
     importer = TrainingDataImporter.load_from_config(
         config_path=str(root / "config.yml"),
         domain_path=str(root / "domain.yml"),

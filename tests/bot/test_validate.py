@@ -6,15 +6,6 @@ from bot.settings import PROJECT_ROOT
 from bot.validate import responses_sent_by_actions, validate
 
 
-@pytest.fixture
-def project(tmp_path):
-    for name in ("data", "actions"):
-        shutil.copytree(PROJECT_ROOT / name, tmp_path / name)
-    for name in ("domain.yml", "config.yml"):
-        shutil.copy(PROJECT_ROOT / name, tmp_path / name)
-    return tmp_path
-
-
 def test_the_project_is_valid():
     assert validate() == []
 
@@ -23,29 +14,44 @@ def test_responses_sent_by_actions_are_found():
     assert "catalog_unavailable" in responses_sent_by_actions()
 
 
-def test_an_unused_response_is_a_failure(project):
-    domain = project / "domain.yml"
-    domain.write_text(
-        domain.read_text(encoding="utf-8")
-        + '\n  utter_forgotten:\n    - text: "Nooit gebruikt."\n',
-        encoding="utf-8",
-    )
-    problems = validate(project)
-    assert any("utter_forgotten" in p for p in problems)
-
-
-def test_an_action_sending_an_unknown_response_is_a_failure(project):
+@pytest.fixture(scope="module")
+def problems_of_a_broken_project(tmp_path_factory):
+    """One validation of a copy with three independent defects (each run of Rasa's validator
+    takes about 15 s); every test below checks that its own defect is reported."""
+    project = tmp_path_factory.mktemp("broken")
+    for name in ("data", "actions"):
+        shutil.copytree(PROJECT_ROOT / name, project / name)
+    shutil.copy(PROJECT_ROOT / "config.yml", project / "config.yml")
+    domain = (PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8")
+    # An intent without examples, and a response that nothing uses.
+    domain = domain.replace("  - inform\n", "  - inform\n  - unused_intent\n")
+    domain += '\n  utter_forgotten:\n    - text: "Nooit gebruikt."\n'
+    (project / "domain.yml").write_text(domain, encoding="utf-8")
+    # An action that sends a response the domain lacks.
     (project / "actions" / "extra.py").write_text(
         'def run(dispatcher):\n    dispatcher.utter_message(response="missing_reply")\n',
         encoding="utf-8",
     )
-    assert "missing_reply" in " ".join(validate(project))
+    return validate(project)
 
 
-def test_an_intent_without_examples_is_a_failure(project):
-    domain = project / "domain.yml"
-    text = domain.read_text(encoding="utf-8").replace(
-        "  - inform\n", "  - inform\n  - unused_intent\n"
-    )
-    domain.write_text(text, encoding="utf-8")
-    assert any("unused_intent" in p for p in validate(project))
+def test_an_unused_response_is_a_failure(problems_of_a_broken_project):
+    assert any("utter_forgotten" in p for p in problems_of_a_broken_project)
+
+
+def test_an_action_sending_an_unknown_response_is_a_failure(problems_of_a_broken_project):
+    assert "missing_reply" in " ".join(problems_of_a_broken_project)
+
+
+def test_an_intent_without_examples_is_a_failure(problems_of_a_broken_project):
+    assert any("unused_intent" in p for p in problems_of_a_broken_project)
+
+
+def test_only_the_three_defects_are_reported(problems_of_a_broken_project):
+    """The copy is otherwise the valid project: nothing else may be reported."""
+    unexpected = [
+        p
+        for p in problems_of_a_broken_project
+        if not any(name in p for name in ("utter_forgotten", "missing_reply", "unused_intent"))
+    ]
+    assert unexpected == []

@@ -1,0 +1,85 @@
+import jsonschema
+import pytest
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
+
+from bot.rasa_cli import install_action_result_validator, install_training_data_validator
+
+
+@pytest.fixture
+def patched(monkeypatch):
+    monkeypatch.setattr(
+        RemoteAction, "_validate_action_result", RemoteAction._validate_action_result
+    )
+    install_action_result_validator()
+    return RemoteAction("action_test", None)
+
+
+def test_valid_responses_pass_without_rechecking_the_schema(patched, monkeypatch):
+    def no_check(*args, **kwargs):
+        raise AssertionError("the schema is checked once, at start")
+
+    monkeypatch.setattr(jsonschema.validators.Draft4Validator, "check_schema", no_check)
+    monkeypatch.setattr(jsonschema.validators.Draft7Validator, "check_schema", no_check)
+    monkeypatch.setattr(jsonschema.validators.Draft202012Validator, "check_schema", no_check)
+    result = {"events": [{"event": "slot", "name": "topic", "value": "dutch"}], "responses": []}
+    assert patched._validate_action_result(result) is True
+
+
+def test_invalid_responses_fail_as_in_rasa(patched):
+    bad = {"events": [{"name": "topic"}], "responses": []}  # an event without its type
+    with pytest.raises(ValidationError) as error:
+        patched._validate_action_result(bad)
+    with pytest.raises(ValidationError) as original:
+        jsonschema.validate(bad, RemoteAction.action_response_format_spec())
+    assert error.value.message.startswith(original.value.message)
+    assert "Failed to validate Action server response" in error.value.message
+
+
+@pytest.fixture
+def cached_training_data_validation(monkeypatch):
+    from rasa.shared.utils import validation
+
+    monkeypatch.setattr(validation, "validate_training_data", validation.validate_training_data)
+    install_training_data_validator()
+    return validation
+
+
+def test_entity_annotations_parse_without_rechecking_the_schema(
+    cached_training_data_validation, monkeypatch
+):
+    from rasa.shared.nlu.training_data.entities_parser import find_entities_in_training_example
+
+    text = (
+        "ik woon in [Breda](municipality) en wil "
+        '[computerles]{"entity": "topic", "value": "digital"}'
+    )
+    find_entities_in_training_example(text)  # builds the validator once
+
+    def no_check(*args, **kwargs):
+        raise AssertionError("the schema is checked once")
+
+    monkeypatch.setattr(jsonschema.validators.Draft4Validator, "check_schema", no_check)
+    monkeypatch.setattr(jsonschema.validators.Draft7Validator, "check_schema", no_check)
+    monkeypatch.setattr(jsonschema.validators.Draft202012Validator, "check_schema", no_check)
+    entities = find_entities_in_training_example(text)
+    assert [(e["entity"], e["value"]) for e in entities] == [
+        ("municipality", "Breda"),
+        ("topic", "digital"),
+    ]
+
+
+def test_invalid_entity_annotations_fail_as_in_rasa(cached_training_data_validation):
+    from rasa.shared.exceptions import SchemaValidationError
+    from rasa.shared.nlu.training_data.entities_parser import find_entities_in_training_example
+
+    with pytest.raises(SchemaValidationError) as error:
+        find_entities_in_training_example('[Breda]{"value": "Breda"}')  # no entity type
+    assert "Failed to validate data" in str(error.value)
+
+
+def test_installing_twice_wraps_rasa_once(cached_training_data_validation):
+    install_training_data_validator()
+    patched = cached_training_data_validation.validate_training_data
+    install_training_data_validator()
+    assert cached_training_data_validation.validate_training_data is patched

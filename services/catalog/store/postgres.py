@@ -121,7 +121,9 @@ class PostgresStore(SqlStore):
             rows,
         )
 
-    def _index_courses(self, cur: Any, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    def _index_courses(
+        self, cur: Any, rows: list[tuple[int, dict[str, Any]]], *, fresh: bool
+    ) -> None:
         return None  # the tsvector is written with the row
 
     def _after_write(self, cur: Any) -> None:

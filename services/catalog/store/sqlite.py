@@ -151,10 +151,13 @@ class SqliteStore(SqlStore):
             rows,
         )
 
-    def _index_courses(self, cur: Any, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    def _index_courses(
+        self, cur: Any, rows: list[tuple[int, dict[str, Any]]], *, fresh: bool
+    ) -> None:
         if not rows:
             return
-        cur.executemany("DELETE FROM course_fts WHERE rowid = ?", [(rid,) for rid, _ in rows])
+        if not fresh:
+            cur.executemany("DELETE FROM course_fts WHERE rowid = ?", [(rid,) for rid, _ in rows])
         cur.executemany(
             "INSERT INTO course_fts (rowid, name, tags, body) VALUES (?, ?, ?, ?)",
             [(rid, r["name_tokens"], r["tag_tokens"], r["body_tokens"]) for rid, r in rows],

@@ -14,6 +14,7 @@ test: it never fails on a slow result.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import random
@@ -117,6 +118,8 @@ def synthetic(courses: int, offerings_per_course: int = 3, seed: int = 5) -> Ite
     templates = document["courses"]
     places = _near_places()
     weights = [5 if code in ("GM0758", "GM1674", "GM0748", "GM0826") else 1 for code in places]
+    # Cumulative once, not per offering: random.choices draws the same values either way.
+    cumulative = list(itertools.accumulate(weights))
     city = {m.code: m.name for m in geo.all_municipalities()}
     organizations = [
         Organization(
@@ -154,7 +157,7 @@ def synthetic(courses: int, offerings_per_course: int = 3, seed: int = 5) -> Ite
             batch.courses.append(course)
             for k in range(offerings_per_course):
                 online = rng.random() < 0.15
-                municipality = None if online else rng.choices(places, weights)[0]
+                municipality = None if online else rng.choices(places, cum_weights=cumulative)[0]
                 begin = today + timedelta(days=rng.randrange(1, 365))
                 batch.offerings.append(
                     Offering(

@@ -257,6 +257,8 @@ class SqlStore(abc.ABC):
         org_ids = self._existing_ids(cur, "organizations", batch.organizations)
         course_ids = self._existing_ids(cur, "courses", batch.courses, bulk)
         offering_ids = self._existing_ids(cur, "offerings", batch.offerings, bulk)
+        if not (org_ids or course_ids or offering_ids):
+            return batch  # all new, no id taken: every record keeps its ids
         org_map = {
             o.organization_id: org_ids.get(o.primary_code, o.organization_id)
             for o in batch.organizations

@@ -14,11 +14,13 @@ test: it never fails on a slow result.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import os
 import platform
 import random
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -355,6 +357,8 @@ def run_store(kind: str, courses: int, workload: list[dict[str, Any]], pg_url: s
     if kind == "sqlite":
         folder = tempfile.mkdtemp(prefix="catalog-bench-")
         url = f"sqlite:///{folder}/catalog.db"
+        # The database is about 500 MB at 100k courses.
+        cleanup = functools.partial(shutil.rmtree, folder, ignore_errors=True)
     elif pg_url:
         url = pg_url
     else:

@@ -1,7 +1,9 @@
 """Parsing of query and path parameters, with a clear 400 Problem for anything malformed.
 
 An empty value (``?level=``) is malformed too, as in the OOAPI specification; only free text
-(``q``, ``consumer``, ``primaryCode``) and the lists ``sort`` and ``expand`` may be empty.
+(``q``, ``consumer``, ``primaryCode``) and the lists ``sort`` and ``expand`` may be empty. Those
+two are arrays of enum values in the specification (``explode: false``): ``?expand=`` is the
+empty array, but an empty item (``?expand=,`` or ``?sort=name,,-name``) is malformed.
 
 Parameters arrive as plain strings so that every mistake gets the same readable message,
 instead of FastAPI's generic validation output.
@@ -78,24 +80,25 @@ def record_id(raw: str, name: str) -> str:
         raise bad_request(f"{name} must be a UUID, got {raw[:60]!r}") from None
 
 
-def sort(raw: str | None, allowed: tuple[str, ...], default: tuple[str, ...]) -> tuple[str, ...]:
-    if raw is None or raw.strip() == "":
-        return default
-    keys = tuple(part.strip() for part in raw.split(",") if part.strip())
+def _enum_list(raw: str, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of allowed values (``explode: false``); no empty items."""
+    keys = tuple(part.strip() for part in raw.split(","))
     for key in keys:
         if key not in allowed:
-            raise bad_request(f"sort accepts {', '.join(allowed)}; got {key[:40]!r}")
-    return keys or default
+            raise bad_request(f"{name} accepts {', '.join(allowed)}; got {key[:40]!r}")
+    return keys
+
+
+def sort(raw: str | None, allowed: tuple[str, ...], default: tuple[str, ...]) -> tuple[str, ...]:
+    if raw is None or raw == "":
+        return default
+    return _enum_list(raw, "sort", allowed)
 
 
 def expand(raw: str | None, allowed: tuple[str, ...]) -> frozenset[str]:
-    if raw is None or raw.strip() == "":
+    if raw is None or raw == "":
         return frozenset()
-    keys = [part.strip() for part in raw.split(",") if part.strip()]
-    for key in keys:
-        if key not in allowed:
-            raise bad_request(f"expand accepts {', '.join(allowed)}; got {key[:40]!r}")
-    return frozenset(keys)
+    return frozenset(_enum_list(raw, "expand", allowed))
 
 
 def choice(raw: str | None, name: str, allowed: tuple[str, ...] | frozenset[str]) -> str | None:

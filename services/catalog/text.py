@@ -154,10 +154,12 @@ def _word_tokens(word: str) -> tuple[str, ...]:
     return (word, *parts) if parts else (word,)
 
 
+@lru_cache(maxsize=4096)
 def tag_token(kind: str, value: str) -> str:
     """A synthetic token for a facet, e.g. ("topic", "reading-writing") -> "topicreadingwriting".
 
     Facets are indexed beside the words so that topic and audience filters use the full-text
     index in both stores instead of scanning every course.
+    Cached: a catalog has few facet values.
     """
     return kind + re.sub(r"[^a-z0-9]", "", value.lower())

@@ -11,12 +11,13 @@ from __future__ import annotations
 import abc
 import json
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -196,11 +197,27 @@ class SqlStore(abc.ABC):
         A course in the batch gets exactly the batch's offerings: offerings the feed no longer
         lists are removed. Stored ids are kept, so links to a course stay valid.
         """
+        self.upsert_many([batch])
+
+    def upsert_many(self, batches: Iterable[CatalogBatch]) -> None:
+        """Write batches (read one at a time) in one transaction, each as ``upsert`` does.
+
+        Into a catalog without courses and offerings this is a bulk load: the secondary
+        indexes (full-text and search indexes) are dropped first and built once at the end,
+        and ids are resolved against what this load wrote instead of looked up. On any error
+        everything is rolled back, the indexes included.
+        """
         with self.transaction() as cur:
-            batch = self._resolve_ids(cur, batch)
-            self._write_organizations(cur, batch.organizations)
-            rids = self._write_courses(cur, batch.courses)
-            self._write_offerings(cur, batch.offerings, rids)
+            bulk = _BulkLoad() if self._is_empty(cur) else None
+            if bulk is not None:
+                self._drop_secondary_indexes(cur)
+            for batch in batches:
+                batch = self._resolve_ids(cur, batch, bulk)
+                self._write_organizations(cur, batch.organizations)
+                rids, names = self._write_courses(cur, batch.courses, bulk)
+                self._write_offerings(cur, batch.offerings, rids, names, bulk)
+            if bulk is not None:
+                self._build_secondary_indexes(cur)
             self._after_write(cur)
             cur.execute(self._sql("SELECT value FROM meta WHERE key = 'generation'"))
             generation = int(cur.fetchone()[0]) + 1
@@ -211,10 +228,37 @@ class SqlStore(abc.ABC):
             self._kept.clear()
             self._cache_generation = -1
 
-    def _resolve_ids(self, cur: Any, batch: CatalogBatch) -> CatalogBatch:
+    def _is_empty(self, cur: Any) -> bool:
+        """Whether the catalog holds no courses and no offerings (a bulk load can start)."""
+        for table in ("courses", "offerings"):
+            cur.execute(f"SELECT 1 FROM {table} LIMIT 1")  # noqa: S608 - fixed table names
+            if cur.fetchone() is not None:
+                return False
+        return True
+
+    def _secondary_indexes(self) -> dict[str, str]:
+        """Index name -> its CREATE statement: every non-unique index of the schema."""
+        found = {}
+        for statement in self._schema():
+            match = _CREATE_INDEX.match(statement)
+            if match:
+                found[match.group(1)] = statement
+        return found
+
+    def _drop_secondary_indexes(self, cur: Any) -> None:
+        for name in self._secondary_indexes():
+            cur.execute(f"DROP INDEX IF EXISTS {name}")  # noqa: S608 - names from the schema
+
+    def _build_secondary_indexes(self, cur: Any) -> None:
+        for statement in self._secondary_indexes().values():
+            cur.execute(statement)
+
+    def _resolve_ids(self, cur: Any, batch: CatalogBatch, bulk: _BulkLoad | None) -> CatalogBatch:
         org_ids = self._existing_ids(cur, "organizations", batch.organizations)
-        course_ids = self._existing_ids(cur, "courses", batch.courses)
-        offering_ids = self._existing_ids(cur, "offerings", batch.offerings)
+        course_ids = self._existing_ids(cur, "courses", batch.courses, bulk)
+        offering_ids = self._existing_ids(cur, "offerings", batch.offerings, bulk)
+        if not (org_ids or course_ids or offering_ids):
+            return batch  # all new, no id taken: every record keeps its ids
         org_map = {
             o.organization_id: org_ids.get(o.primary_code, o.organization_id)
             for o in batch.organizations
@@ -259,23 +303,42 @@ class SqlStore(abc.ABC):
             offerings.append(o)
         return CatalogBatch(organizations, courses, offerings)
 
-    def _existing_ids(self, cur: Any, table: str, records: Sequence[Any]) -> dict[str, str]:
-        """primary code -> stored id; an id taken by another code gets a fresh derived id."""
-        rows = self._select_in(
-            cur,
-            f"SELECT primary_code, id FROM {table} WHERE primary_code IN ({{marks}})",  # noqa: S608
-            [r.primary_code for r in records],
-        )
-        found: dict[str, str] = {row[0]: row[1] for row in rows}
+    def _existing_ids(
+        self, cur: Any, table: str, records: Sequence[Any], bulk: _BulkLoad | None = None
+    ) -> dict[str, str]:
+        """primary code -> stored id; an id taken by another code gets a fresh derived id.
+
+        In a bulk load the table held nothing before it, so what it wrote is all there is.
+        """
         id_attr = {"organizations": "organization_id", "courses": "course_id"}.get(
             table, "offering_id"
         )
-        wanted = [getattr(r, id_attr) for r in records if r.primary_code not in found]
-        taken = self._taken_ids(cur, table, wanted)
+        if bulk is None:
+            rows = self._select_in(
+                cur,
+                f"SELECT primary_code, id FROM {table} WHERE primary_code IN ({{marks}})",  # noqa: S608
+                [r.primary_code for r in records],
+            )
+            found: dict[str, str] = {row[0]: row[1] for row in rows}
+            wanted = [getattr(r, id_attr) for r in records if r.primary_code not in found]
+            taken = self._taken_ids(cur, table, wanted)
+        else:
+            written = bulk.ids[table]
+            found = {
+                r.primary_code: written[r.primary_code]
+                for r in records
+                if r.primary_code in written
+            }
+            taken = bulk.taken[table]
         kind = id_attr.removesuffix("_id")
         for record in records:
             if record.primary_code not in found and getattr(record, id_attr) in taken:
                 found[record.primary_code] = record_id(kind, record.primary_code)
+        if bulk is not None:
+            for record in records:
+                stored = found.get(record.primary_code, getattr(record, id_attr))
+                bulk.ids[table][record.primary_code] = stored
+                bulk.taken[table].add(stored)
         return found
 
     def _taken_ids(self, cur: Any, table: str, ids: list[str]) -> set[str]:
@@ -307,7 +370,7 @@ class SqlStore(abc.ABC):
                 "org_type": o.organization_type,
                 "parent_id": o.parent_id,
                 "municipality_code": o.municipality_code,
-                "doc": json.dumps(to_json(o), ensure_ascii=False),
+                "doc": _json(to_json(o)),
             }
             for o in organizations
         ]
@@ -322,8 +385,10 @@ class SqlStore(abc.ABC):
             rows,
         )
 
-    def _write_courses(self, cur: Any, courses: list[Course]) -> dict[str, int]:
-        """Upsert courses and their index rows; returns course id -> rid."""
+    def _write_courses(
+        self, cur: Any, courses: list[Course], bulk: _BulkLoad | None = None
+    ) -> tuple[dict[str, int], dict[int, str]]:
+        """Upsert courses and their index rows; returns course id -> rid, rid -> name key."""
         organization_names = self._organization_names(cur, {c.organization_id for c in courses})
         rows = []
         for c in courses:
@@ -341,7 +406,7 @@ class SqlStore(abc.ABC):
                     "teaching_language": c.teaching_language,
                     "level": c.level,
                     "example_data": 1 if c.example_data else 0,
-                    "doc": json.dumps(to_json(c), ensure_ascii=False),
+                    "doc": _json(to_json(c)),
                     "name_tokens": text.index_tokens([c.name]),
                     "tag_tokens": " ".join(tags),
                     "body_tokens": text.index_tokens(
@@ -351,8 +416,18 @@ class SqlStore(abc.ABC):
             )
         self._upsert_courses(cur, rows)
         rids = self._course_rids(cur, {c.course_id for c in courses})
-        self._index_courses(cur, [(rids[row["id"]], row) for row in rows])
-        return rids
+        indexed = [(rids[row["id"]], row) for row in rows]
+        if bulk is None:
+            self._index_courses(cur, indexed, fresh=False)
+        else:
+            # Courses this load wrote before get their offerings and index rows replaced.
+            again = [item for item in indexed if item[1]["id"] in bulk.course_rids]
+            bulk.rewritten.update(rid for rid, _ in again)
+            self._index_courses(cur, again, fresh=False)
+            new = [item for item in indexed if item[1]["id"] not in bulk.course_rids]
+            self._index_courses(cur, new, fresh=True)
+            bulk.course_rids.update(rids)
+        return rids, {rid: row["name_key"] for rid, row in indexed}
 
     def _organization_names(self, cur: Any, ids: set[str]) -> dict[str, str]:
         sql = "SELECT id, doc FROM organizations WHERE id IN ({marks})"
@@ -361,16 +436,27 @@ class SqlStore(abc.ABC):
         }
         return names
 
-    def _write_offerings(self, cur: Any, offerings: list[Offering], rids: dict[str, int]) -> None:
+    def _write_offerings(
+        self,
+        cur: Any,
+        offerings: list[Offering],
+        rids: dict[str, int],
+        names: dict[int, str],
+        bulk: _BulkLoad | None = None,
+    ) -> None:
+        # A course in the batch gets exactly the batch's offerings. In a bulk load only
+        # courses written earlier in the load can have any (rare: no index helps then).
+        replaced = (
+            list(rids.values()) if bulk is None else sorted(bulk.rewritten & set(rids.values()))
+        )
         self._execute_many(
-            cur,
-            "DELETE FROM offerings WHERE course_rid = :rid",
-            [{"rid": rid} for rid in rids.values()],
+            cur, "DELETE FROM offerings WHERE course_rid = :rid", [{"rid": rid} for rid in replaced]
         )
         course_rids = dict(rids)
         missing = {o.course_id for o in offerings} - set(course_rids)
         course_rids.update(self._course_rids(cur, missing))
-        names = self._course_names(cur, list(course_rids.values()))
+        names = dict(names)
+        names.update(self._course_names(cur, [r for r in course_rids.values() if r not in names]))
         rows = []
         for o in offerings:
             rid = course_rids.get(o.course_id)
@@ -396,7 +482,7 @@ class SqlStore(abc.ABC):
                     "wheelchair": 1 if "wheelchair" in o.accessibility else 0,
                     "hearing_loop": 1 if "hearing-loop" in o.accessibility else 0,
                     "name_key": names.get(rid, ""),
-                    "doc": json.dumps(to_json(o), ensure_ascii=False),
+                    "doc": _json(to_json(o)),
                 }
             )
         self._execute_many(
@@ -889,7 +975,10 @@ class SqlStore(abc.ABC):
     def _upsert_courses(self, cur: Any, rows: list[dict[str, Any]]) -> None: ...
 
     @abc.abstractmethod
-    def _index_courses(self, cur: Any, rows: list[tuple[int, dict[str, Any]]]) -> None: ...
+    def _index_courses(
+        self, cur: Any, rows: list[tuple[int, dict[str, Any]]], *, fresh: bool
+    ) -> None:
+        """Index the courses (rid, row); ``fresh``: rids new to the index (nothing to replace)."""
 
     @abc.abstractmethod
     def _after_write(self, cur: Any) -> None: ...
@@ -925,6 +1014,26 @@ class SqlStore(abc.ABC):
     @abc.abstractmethod
     def _best_offering_sql(self, distance: str, where: str) -> str:
         """(course_rid, offering_rid, d2, start_day): each course's nearest, then earliest."""
+
+
+@dataclass
+class _BulkLoad:
+    """What a bulk load (upsert_many into an empty catalog) wrote so far."""
+
+    # table -> primary code -> id, and the ids taken, of the courses and offerings written
+    ids: dict[str, dict[str, str]] = field(default_factory=lambda: {"courses": {}, "offerings": {}})
+    taken: dict[str, set[str]] = field(
+        default_factory=lambda: {"courses": set(), "offerings": set()}
+    )
+    # course id -> rid; rids of courses written a second time (their offerings are replaced)
+    course_rids: dict[str, int] = field(default_factory=dict)
+    rewritten: set[int] = field(default_factory=set)
+
+
+# The documents as json.dumps(value, ensure_ascii=False) writes them, without a new encoder
+# per record.
+_json = json.JSONEncoder(ensure_ascii=False).encode
+_CREATE_INDEX = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ")
 
 
 def _cache_size(value: Any) -> int:

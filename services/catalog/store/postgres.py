@@ -16,6 +16,7 @@ from services.catalog.search import FIELD_WEIGHTS, SearchGroup
 from services.catalog.store.base import SqlStore, StoreError
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_CONFLICT_TARGET = re.compile(r"\((\w+)\)")
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS organizations (
@@ -102,8 +103,31 @@ class PostgresStore(SqlStore):
         return ["search_terms", "offerings", "courses", "organizations", "meta"]
 
     def _execute_many(self, cur: Any, sql: str, rows: list[dict[str, Any]]) -> None:
-        if rows:
+        if not rows:
+            return
+        head, _, conflict = sql.partition(" ON CONFLICT ")
+        into, values_sep, values = head.partition(" VALUES ")
+        target = _CONFLICT_TARGET.match(conflict)
+        # An INSERT goes as multi-row statements (execute_values), unless a key occurs twice:
+        # one statement cannot update a row twice, as the rows one by one do.
+        if values_sep and (
+            target is None
+            or target.group(1) not in rows[0]
+            or len({row[target.group(1)] for row in rows}) == len(rows)
+        ):
+            statement = into + " VALUES %s" + (" ON CONFLICT " + conflict if conflict else "")
+            psycopg2.extras.execute_values(
+                cur, self._sql(statement), rows, template=self._sql(values), page_size=1000
+            )
+        else:
             psycopg2.extras.execute_batch(cur, self._sql(sql), rows, page_size=500)
+
+    def _build_secondary_indexes(self, cur: Any) -> None:
+        # Memory for sorting (B-tree) and the GIN index build of a bulk load.
+        cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        super()._build_secondary_indexes(cur)
+        # Statistics for the planner now, not when autovacuum gets to the new tables.
+        cur.execute("ANALYZE organizations, courses, offerings")
 
     def _upsert_courses(self, cur: Any, rows: list[dict[str, Any]]) -> None:
         self._execute_many(
@@ -121,7 +145,9 @@ class PostgresStore(SqlStore):
             rows,
         )
 
-    def _index_courses(self, cur: Any, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    def _index_courses(
+        self, cur: Any, rows: list[tuple[int, dict[str, Any]]], *, fresh: bool
+    ) -> None:
         return None  # the tsvector is written with the row
 
     def _after_write(self, cur: Any) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import operator
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -57,6 +59,7 @@ _SCHEMA = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS course_terms USING fts5vocab(course_fts, 'col')",
 ]
 
+_NAMED = re.compile(r":(\w+)")
 _WALK_INDEXES = {
     "day": "offerings_by_day",
     "online": "offerings_online",
@@ -136,8 +139,15 @@ class SqliteStore(SqlStore):
         return ["course_terms", "course_fts", "offerings", "courses", "organizations", "meta"]
 
     def _execute_many(self, cur: Any, sql: str, rows: list[dict[str, Any]]) -> None:
+        # Positional parameters: sqlite3 binds tuples about twice as fast as dicts.
         if rows:
-            cur.executemany(sql, rows)
+            names = _NAMED.findall(sql)
+            values = (
+                map(operator.itemgetter(*names), rows)
+                if len(names) > 1
+                else [(row[names[0]],) for row in rows]
+            )
+            cur.executemany(_NAMED.sub("?", sql), values)
 
     def _upsert_courses(self, cur: Any, rows: list[dict[str, Any]]) -> None:
         self._execute_many(
@@ -151,10 +161,13 @@ class SqliteStore(SqlStore):
             rows,
         )
 
-    def _index_courses(self, cur: Any, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    def _index_courses(
+        self, cur: Any, rows: list[tuple[int, dict[str, Any]]], *, fresh: bool
+    ) -> None:
         if not rows:
             return
-        cur.executemany("DELETE FROM course_fts WHERE rowid = ?", [(rid,) for rid, _ in rows])
+        if not fresh:
+            cur.executemany("DELETE FROM course_fts WHERE rowid = ?", [(rid,) for rid, _ in rows])
         cur.executemany(
             "INSERT INTO course_fts (rowid, name, tags, body) VALUES (?, ?, ?, ?)",
             [(rid, r["name_tokens"], r["tag_tokens"], r["body_tokens"]) for rid, r in rows],

@@ -228,6 +228,8 @@ def test_odd_text_gives_results_or_an_empty_list(client, query):
         ({"teachingLanguage": "nl"}, "teachingLanguage"),
         ({"level": "expert"}, "level"),
         ({"sort": "price"}, "sort"),
+        ({"sort": "name,,-name"}, "sort"),
+        ({"sort": ","}, "sort"),
         ({"modeOfDelivery": "telepathy"}, "modeOfDelivery"),
         ({"q": "x" * 20_000}, "q"),
     ],
@@ -237,6 +239,21 @@ def test_bad_input_is_a_400_problem_that_names_the_parameter(client, params, mes
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/problem+json")
     assert message in response.json()["detail"]
+
+
+@pytest.mark.parametrize("value", [",", "course,", "course,,organization", " ", "teacher"])
+def test_expand_is_a_list_of_known_values(client, value):
+    """The specification's `expand` is an array of enum values (explode: false): `expand=` is
+    the empty array, but an empty item is malformed (schemathesis sends both)."""
+    course = client.get("/v5/courses", params={"pageSize": "10"}).json()["items"][0]
+    offering = client.get(f"/v5/courses/{course['courseId']}/offerings").json()["items"][0]
+    response = client.get(f"/v5/offerings/{offering['offeringId']}", params={"expand": value})
+    assert response.status_code == 400
+    assert "expand" in response.json()["detail"]
+    ok = client.get(f"/v5/offerings/{offering['offeringId']}", params={"expand": "course"})
+    assert ok.status_code == 200 and ok.json()["course"]["courseId"] == course["courseId"]
+    empty = client.get(f"/v5/offerings/{offering['offeringId']}", params={"expand": ""})
+    assert empty.status_code == 200 and isinstance(empty.json()["course"], str)
 
 
 def test_bad_ids_and_unknown_paths(client):

@@ -27,14 +27,21 @@ from jsonschema import validators
 from jsonschema.exceptions import best_match
 
 
+@cache
+def _validator(schema_json: str) -> Any:
+    """One validator per schema (given as canonical JSON); its schema is checked once."""
+    schema = json.loads(schema_json)
+    validator_class = validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
 def install_action_result_validator() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.constants import DOCS_BASE_URL
 
-    schema = RemoteAction.action_response_format_spec()
-    validator_class = validators.validator_for(schema)
-    validator_class.check_schema(schema)  # once, instead of on every action call
-    validator = validator_class(schema)
+    # Built (and the schema checked) once, instead of on every action call.
+    validator = _validator(json.dumps(RemoteAction.action_response_format_spec(), sort_keys=True))
 
     def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
         error = best_match(validator.iter_errors(result))
@@ -48,14 +55,6 @@ def install_action_result_validator() -> None:
         raise error
 
     RemoteAction._validate_action_result = _validate_action_result
-
-
-@cache
-def _validator(schema_json: str) -> Any:
-    schema = json.loads(schema_json)
-    validator_class = validators.validator_for(schema)
-    validator_class.check_schema(schema)
-    return validator_class(schema)
 
 
 def install_training_data_validator() -> None:

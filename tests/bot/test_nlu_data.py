@@ -260,7 +260,9 @@ LANGUAGE_INTENTS = {
     },
 }  # fmt: skip
 MIN_LANGUAGE_EXAMPLES = {"en": 15, "ar": 10, "tr": 10, "uk": 10, "pl": 10}
-MAX_LANGUAGE_EXAMPLES = 25  # training time: `make test` from scratch stays under 20 minutes
+# Training time: `make test` from scratch stays under 20 minutes. English is the most used second
+# language and was the weakest in cross-validation, so it gets more examples.
+MAX_LANGUAGE_EXAMPLES = {"en": 40, "ar": 25, "tr": 25, "uk": 25, "pl": 25}
 
 
 @pytest.mark.parametrize("code", sorted(LANGUAGE_INTENTS))
@@ -275,6 +277,6 @@ def test_each_language_has_its_intents_with_enough_examples(code):
     wrong = {
         intent: n
         for intent, n in counts.items()
-        if not MIN_LANGUAGE_EXAMPLES[code] <= n <= MAX_LANGUAGE_EXAMPLES
+        if not MIN_LANGUAGE_EXAMPLES[code] <= n <= MAX_LANGUAGE_EXAMPLES[code]
     }
     assert not wrong, f"{code}: examples per intent outside the agreed range: {wrong}"

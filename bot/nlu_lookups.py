@@ -75,23 +75,27 @@ def render(entries: Iterable[str]) -> str:
     return "".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def write_or_check(path: Path, text: str, argv: list[str] | None, description: str) -> int:
+    """Write a generated data file, or with --check exit 1 when the committed one differs."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--check", action="store_true", help="exit 1 when the committed file is out of date"
     )
     args = parser.parse_args(argv)
-    text = render(lookup_entries())
     if args.check:
-        current = LOOKUP_FILE.read_text(encoding="utf-8") if LOOKUP_FILE.exists() else ""
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current != text:
-            print(f"{LOOKUP_FILE.relative_to(PROJECT_ROOT)} is out of date; run the generator.")
+            print(f"{path.relative_to(PROJECT_ROOT)} is out of date; run the generator.")
             return 1
         return 0
-    LOOKUP_FILE.parent.mkdir(parents=True, exist_ok=True)
-    LOOKUP_FILE.write_text(text, encoding="utf-8")
-    print(f"Wrote {LOOKUP_FILE.relative_to(PROJECT_ROOT)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"Wrote {path.relative_to(PROJECT_ROOT)}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return write_or_check(LOOKUP_FILE, render(lookup_entries()), argv, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ probabilities is right more often than either (docs/nlu-report.md).
 The linear model sees each message's sentence features, weighted as tf-idf
 (sublinear term frequency, smoothed inverse document frequency, unit length), and is
 stored as plain numpy arrays: no pickle in the model archive. When DIET gave no ranking
-(a message without features, or a pipeline without DIET) the linear model decides alone;
-a message without features keeps whatever intent it had.
+(or a pipeline without DIET) the linear model decides alone; a message without features,
+or with none the featurizers learned (only emoji, say), keeps whatever intent it had.
 
 Put it after DIETClassifier (with `ranking_length: 0`, so DIET ranks every intent) and
 before FallbackClassifier, which then judges the combined confidence.
@@ -180,7 +180,11 @@ class IntentEnsemble(IntentClassifier, GraphComponent):
             return messages
         for message in messages:
             features = sentence_features(message)
-            if features is None or features.shape[1] != self._model["idf"].shape[0]:
+            if (
+                features is None
+                or features.nnz == 0  # nothing the featurizers know: no evidence either way
+                or features.shape[1] != self._model["idf"].shape[0]
+            ):
                 continue
             combined = self.combine(message, self.linear_probabilities(features))
             ranking = sorted(

@@ -11,7 +11,8 @@ from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
     CountVectorsFeaturizer,
 )
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfTransformer
@@ -148,6 +149,16 @@ def test_loaded_model_predicts_the_same_and_is_stored_without_pickle(pipeline, t
 def test_message_without_features_keeps_its_intent(trained):
     ensemble, _ = trained
     message = Message(data={TEXT: ""})
+    message.set(INTENT, {"name": "greet", "confidence": 0.7})
+    ensemble.process([message])
+    assert message.get(INTENT) == {"name": "greet", "confidence": 0.7}
+
+
+def test_message_whose_features_are_all_zero_keeps_its_intent(trained):
+    ensemble, _ = trained
+    width = ensemble._model["idf"].shape[0]
+    message = Message(data={TEXT: "?"})
+    message.add_features(Features(sp.csr_matrix((1, width)), FEATURE_TYPE_SENTENCE, TEXT, "cvf"))
     message.set(INTENT, {"name": "greet", "confidence": 0.7})
     ensemble.process([message])
     assert message.get(INTENT) == {"name": "greet", "confidence": 0.7}

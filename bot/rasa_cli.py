@@ -14,17 +14,25 @@ against the JSON Schema metaschema on every call:
 
 Here each validator is built (and its schema checked) once. Data is validated against exactly
 the same schema, and invalid data raises the same error with the same message as in Rasa.
+
+It also turns Rasa's telemetry off (usage events and crash reports to Rasa's servers) unless
+RASA_TELEMETRY_ENABLED says otherwise: a citizen's assistant does not phone home, and Rasa
+would otherwise turn it on for any machine without a ~/.config/rasa/global.yml.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from functools import cache
 from typing import Any
 
 from jsonschema import validators
 from jsonschema.exceptions import best_match
+
+TELEMETRY_SETTING = "RASA_TELEMETRY_ENABLED"
+os.environ.setdefault(TELEMETRY_SETTING, "false")
 
 
 @cache

@@ -83,3 +83,19 @@ def test_installing_twice_wraps_rasa_once(cached_training_data_validation):
     patched = cached_training_data_validation.validate_training_data
     install_training_data_validator()
     assert cached_training_data_validation.validate_training_data is patched
+
+
+def test_rasa_telemetry_is_off_unless_asked_for(monkeypatch):
+    import importlib
+
+    import rasa.telemetry
+
+    import bot.rasa_cli
+
+    monkeypatch.delenv("RASA_TELEMETRY_ENABLED", raising=False)
+    importlib.reload(bot.rasa_cli)
+    assert rasa.telemetry.is_telemetry_enabled() is False
+
+    monkeypatch.setenv("RASA_TELEMETRY_ENABLED", "true")
+    importlib.reload(bot.rasa_cli)
+    assert rasa.telemetry.is_telemetry_enabled() is True

@@ -32,6 +32,7 @@ from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.special import softmax
 from sklearn.linear_model import LogisticRegression
 
 logger = logging.getLogger(__name__)
@@ -54,11 +55,6 @@ def smoothed_idf(counts: sp.csr_matrix) -> np.ndarray:
     documents = counts.shape[0]
     frequency = np.bincount(sp.csr_matrix(counts).indices, minlength=counts.shape[1])
     return np.log((1.0 + documents) / (1.0 + frequency)) + 1.0
-
-
-def softmax(scores: np.ndarray) -> np.ndarray:
-    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def sentence_features(message: Message) -> sp.csr_matrix | None:
@@ -96,7 +92,17 @@ class IntentEnsemble(IntentClassifier, GraphComponent):
             raise ValueError("IntentEnsemble: diet_weight must be between 0 and 1.")
         self._model_storage = model_storage
         self._resource = resource
+        self._model: dict[str, np.ndarray] | None = None
+        if model is not None:
+            self._use(model)
+
+    def _use(self, model: dict[str, np.ndarray]) -> None:
+        """Keep the stored arrays, and derive once what every message needs."""
         self._model = model
+        self._classes = [str(name) for name in model["classes"]]
+        self._idf = model["idf"].astype(np.float64)
+        self._coef_t = np.ascontiguousarray(model["coef"].T, dtype=np.float64)
+        self._intercept = model["intercept"].astype(np.float64)
 
     @classmethod
     def create(
@@ -124,15 +130,15 @@ class IntentEnsemble(IntentClassifier, GraphComponent):
             C=float(self.config["C"]), max_iter=int(self.config["max_iter"]), random_state=1
         )
         regression.fit(tfidf(counts, idf), np.array(intents))
-        coef, intercept = regression.coef_, regression.intercept_
-        self._model = {
+        model = {
             "classes": regression.classes_.astype(str),
-            "coef": coef.astype(np.float32),
-            "intercept": intercept.astype(np.float32),
+            "coef": regression.coef_.astype(np.float32),
+            "intercept": regression.intercept_.astype(np.float32),
             "idf": idf.astype(np.float32),
         }
         with self._model_storage.write_to(self._resource) as directory:
-            np.savez(directory / MODEL_FILE, **self._model)
+            np.savez(directory / MODEL_FILE, **model)
+        self._use(model)
         return self._resource
 
     @classmethod
@@ -157,12 +163,11 @@ class IntentEnsemble(IntentClassifier, GraphComponent):
 
     def linear_probabilities(self, features: sp.csr_matrix) -> np.ndarray:
         assert self._model is not None
-        weighted = tfidf(features, self._model["idf"].astype(np.float64))
-        scores = weighted @ self._model["coef"].T.astype(np.float64) + self._model["intercept"]
-        return softmax(np.asarray(scores))[0]
+        scores = tfidf(features, self._idf) @ self._coef_t + self._intercept
+        return softmax(np.asarray(scores), axis=1)[0]
 
     def combine(self, message: Message, linear: np.ndarray) -> dict[str, float]:
-        classes = [str(name) for name in self._model["classes"]]
+        classes = self._classes
         diet = {
             entry["name"]: float(entry["confidence"])
             for entry in message.get(INTENT_RANKING_KEY) or []
@@ -183,7 +188,7 @@ class IntentEnsemble(IntentClassifier, GraphComponent):
             if (
                 features is None
                 or features.nnz == 0  # nothing the featurizers know: no evidence either way
-                or features.shape[1] != self._model["idf"].shape[0]
+                or features.shape[1] != self._idf.shape[0]
             ):
                 continue
             combined = self.combine(message, self.linear_probabilities(features))

@@ -107,11 +107,23 @@ web-build: $(WEB_VENDOR)
 browser-bin:
 	bash deploy/local/apt-install.sh chromium chromium-driver fonts-dejavu-core
 
-# pytest runs last so that the run ends with its summary line. A missing browser fails the
-# browser tests instead of skipping them. `make validate` is not repeated here: pytest runs the
-# same check (tests/bot/test_validate.py::test_the_project_is_valid) and prints its problems.
+# Training keeps only about one of the two cores busy, so the tests that need no trained model
+# (all but those marked `stack`) run meanwhile; its output goes to var/training.log. Then the
+# conversation tests, test-scale and the stack tests, which need the model. pytest runs last so
+# that the run ends with its summary line. A missing browser fails the browser tests instead of
+# skipping them. `make validate` is not repeated here: pytest runs the same check
+# (tests/bot/test_validate.py::test_the_project_is_valid) and prints its problems.
 test: export LEERWIJZER_REQUIRE_BROWSER := 1
-test: web-build browser-bin lint test-conversations test-scale test-unit
+test: web-build browser-bin postgres-bin scale-bin $(SPACY_MODEL) lint
+	@mkdir -p var; \
+	$(PY) -m bot.training > var/training.log 2>&1 & training=$$!; \
+	trap 'pkill -P $$training; kill $$training 2>/dev/null' INT TERM; \
+	$(PY) -m pytest -m "not stack"; tests=$$?; \
+	if [ $$tests -ne 0 ]; then pkill -P $$training; kill $$training 2>/dev/null; exit $$tests; fi; \
+	if ! wait $$training; then tail -n 60 var/training.log; exit 1; fi; \
+	grep -a "^Training the Rasa model\|Your Rasa model is trained" var/training.log || true
+	$(MAKE) --no-print-directory test-conversations test-scale
+	$(PY) -m pytest -m stack
 
 # Cross-validation trains five models: about 20 minutes on 2 cores. Not part of `make test`.
 nlu-report: $(SPACY_MODEL)

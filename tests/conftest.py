@@ -51,3 +51,11 @@ def _isolated_settings_cache():
 
 def pytest_configure(config):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test on the running stack is marked `stack`, also those that get it through a
+    fixture (tests/browser): `make test` runs the others while the model trains."""
+    for item in items:
+        if "shared_stack" in item.fixturenames and not item.get_closest_marker("stack"):
+            item.add_marker(pytest.mark.stack)

@@ -21,7 +21,12 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 PIPELINE_NAME = "leerwijzer_nl"
-PIPELINE_VERSION = "1.0.0"
+PIPELINE_VERSION = "1.1.0"
+# Turkish writes case endings after a name with an apostrophe: "Breda'da" (in Breda),
+# "Oosterhout'tan" (from Oosterhout), "Roosendaal'a" (to Roosendaal). Split the ending off, so
+# the name is a token of its own and the place is found. Dutch and English endings ("auto's",
+# "z'n", "don't") are not in this list.
+TURKISH_CASE_ENDING = r"(?<=[^\W\d_])['’](?:d[ae]n?|t[ae]n?|y?[ae]|y?[ıiuü]|n?[ıiuü]n|y?l[ae])"
 
 
 def configured_model_dir(root: Path = PROJECT_ROOT) -> Path:
@@ -37,14 +42,20 @@ def configured_model_dir(root: Path = PROJECT_ROOT) -> Path:
 
 def build_pipeline() -> Language:
     import spacy  # deferred: importing spaCy pulls in TensorFlow, seconds the launcher can skip
+    from spacy.util import compile_suffix_regex
 
     nlp = spacy.blank("nl")
+    suffixes = [*nlp.Defaults.suffixes, TURKISH_CASE_ENDING]
+    nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     # Loads the Dutch lookup table from spacy-lookups-data; fails loudly when it is missing.
     nlp.initialize()
     nlp.meta["name"] = PIPELINE_NAME
     nlp.meta["version"] = PIPELINE_VERSION
-    nlp.meta["description"] = "spacy.blank('nl') + lookup lemmatizer (spacy-lookups-data)"
+    nlp.meta["description"] = (
+        "spacy.blank('nl') + Turkish case endings split off + lookup lemmatizer "
+        "(spacy-lookups-data)"
+    )
     return nlp
 
 

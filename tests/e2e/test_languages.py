@@ -101,6 +101,16 @@ def test_writing_in_another_language_offers_to_switch_in_both(stack):  # noqa: F
     assert response_text("language_changed", "pl") in texts(switched)
 
 
+def test_a_turkish_place_with_its_case_ending_is_understood(stack):  # noqa: F811
+    # "Breda'da" is "in Breda": the tokenizer splits the ending off (bot/spacy_pipeline.py),
+    # so the place is found and the course form does not ask for it.
+    citizen = Citizen(stack)
+    switch(citizen, "tr")
+    answers = citizen.say("Breda'da bilgisayar kursu arıyorum")
+    assert response_text("utter_ask_course_form_municipality", "tr") not in texts(answers)
+    assert response_text("utter_ask_topic", "tr") not in texts(answers)
+
+
 def test_back_to_dutch(stack):  # noqa: F811
     citizen = Citizen(stack)
     switch(citizen, "en")

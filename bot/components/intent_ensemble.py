@@ -6,7 +6,8 @@ features: the character n-grams, words and lookup-table matches the featurizers 
 config.yml compute. They make different mistakes, and the weighted mean of their
 probabilities is right more often than either (docs/nlu-report.md).
 
-The linear model sees each message's sentence features, weighted as tf-idf
+The linear model sees each message's sentence features (from the featurizers named in its
+`featurizers` option, like DIET's; all by default), weighted as tf-idf
 (sublinear term frequency, smoothed inverse document frequency, unit length), and is
 stored as plain numpy arrays: no pickle in the model archive. When DIET gave no ranking
 (or a pipeline without DIET) the linear model decides alone; a message without features,
@@ -57,8 +58,11 @@ def smoothed_idf(counts: sp.csr_matrix) -> np.ndarray:
     return np.log((1.0 + documents) / (1.0 + frequency)) + 1.0
 
 
-def sentence_features(message: Message) -> sp.csr_matrix | None:
-    _, sentence = message.get_sparse_features(TEXT)
+def sentence_features(
+    message: Message, featurizers: list[str] | None = None
+) -> sp.csr_matrix | None:
+    """The message's sparse sentence features from the named featurizers (all when none)."""
+    _, sentence = message.get_sparse_features(TEXT, featurizers or None)
     if sentence is None:
         return None
     return sp.csr_matrix(sentence.features)
@@ -78,6 +82,8 @@ class IntentEnsemble(IntentClassifier, GraphComponent):
             # Inverse regularisation strength of the logistic regression.
             "C": 20.0,
             "max_iter": 3000,
+            # Aliases of the featurizers whose features the regression reads; empty: all.
+            "featurizers": [],
         }
 
     def __init__(
@@ -117,7 +123,7 @@ class IntentEnsemble(IntentClassifier, GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         rows, intents = [], []
         for example in training_data.intent_examples:
-            features = sentence_features(example)
+            features = sentence_features(example, self.config["featurizers"])
             if features is not None and example.get(INTENT):
                 rows.append(features)
                 intents.append(example.get(INTENT))
@@ -184,7 +190,7 @@ class IntentEnsemble(IntentClassifier, GraphComponent):
         if self._model is None:
             return messages
         for message in messages:
-            features = sentence_features(message)
+            features = sentence_features(message, self.config["featurizers"])
             if (
                 features is None
                 or features.nnz == 0  # nothing the featurizers know: no evidence either way

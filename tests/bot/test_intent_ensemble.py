@@ -197,3 +197,42 @@ def test_config_places_the_ensemble_between_diet_and_the_fallback():
     assert diet < ensemble < names.index("FallbackClassifier")
     # DIET must rank every intent, or the weighted mean misses the intents it left out.
     assert config["pipeline"][diet]["ranking_length"] == 0
+
+
+def test_word_pairs_reach_the_regression_but_not_diet():
+    config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+    components = [c for c in config["pipeline"] if c["name"].endswith("Featurizer")]
+    # Every featurizer is named, so the lists below cannot silently miss a new one.
+    assert all(component.get("alias") for component in components)
+    featurizers = {component["alias"]: component for component in components}
+    assert len(featurizers) == len(components) == 5
+    assert featurizers["word_pairs"]["max_ngram"] == 2
+    assert featurizers["words"].get("max_ngram", 1) == 1
+    diet = next(c for c in config["pipeline"] if c["name"].endswith("DIETClassifier"))
+    ensemble = next(c for c in config["pipeline"] if c["name"].endswith("IntentEnsemble"))
+    assert sorted(diet["featurizers"]) == sorted(set(featurizers) - {"word_pairs"})
+    assert sorted(ensemble["featurizers"]) == sorted(set(featurizers) - {"words"})
+
+
+def test_reads_only_the_featurizers_it_names(pipeline):
+    storage, context, _, _ = pipeline
+    message = Message(data={TEXT: "hallo", INTENT: "greet"})
+    for name, width in [("chars", 5), ("words", 3)]:
+        message.add_features(
+            Features(sp.csr_matrix(np.ones((1, width))), FEATURE_TYPE_SENTENCE, TEXT, name)
+        )
+    other = Message(data={TEXT: "doei", INTENT: "goodbye"})
+    other.add_features(
+        Features(sp.csr_matrix(np.ones((1, 5))), FEATURE_TYPE_SENTENCE, TEXT, "chars")
+    )
+    other.add_features(
+        Features(sp.csr_matrix(np.zeros((1, 3))), FEATURE_TYPE_SENTENCE, TEXT, "words")
+    )
+    widths = {}
+    for names in ([], ["chars"], ["words"]):
+        ensemble = IntentEnsemble.create(
+            {"featurizers": names}, storage, Resource(f"only-{names}"), context
+        )
+        ensemble.train(TrainingData([message, other]))
+        widths[tuple(names)] = ensemble._idf.shape[0]
+    assert widths == {(): 8, ("chars",): 5, ("words",): 3}

@@ -114,6 +114,11 @@ class FakeGraphApi:
                     error = ERRORS.get(status, {"message": "error", "code": 1})
                     answer = {"error": {**error, "type": "OAuthException", "fbtrace_id": "Afake"}}
                 data = json.dumps(answer).encode()
+                # Recorded before the answer goes out: once the channel has its answer, a test
+                # that reads `delivered` must see the message (it did not under load).
+                with fake._changed:
+                    fake.requests.append(GraphRequest(self.path, dict(self.headers), body, status))
+                    fake._changed.notify_all()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
@@ -122,9 +127,6 @@ class FakeGraphApi:
                     self.wfile.write(data)
                 except OSError:
                     pass  # the client gave up waiting (timeout tests)
-                with fake._changed:
-                    fake.requests.append(GraphRequest(self.path, dict(self.headers), body, status))
-                    fake._changed.notify_all()
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -208,6 +208,10 @@ class SqlWhatsAppStore:
         where = users_table.c.user_key == user_key
         if only_if is not None:
             where = sa.and_(where, only_if)
+        # `existed`: the row was there before the last update began, so an update that changed
+        # nothing means only_if did not hold. A row that appears between the update and the check
+        # (another process inserted it) gets the update once more: it may be older than this one.
+        existed = False
         for _ in range(3):
             with self.engine.begin() as connection:
                 if connection.execute(users_table.update().where(where).values(**values)).rowcount:
@@ -215,8 +219,11 @@ class SqlWhatsAppStore:
                 exists = connection.execute(
                     sa.select(users_table.c.user_key).where(users_table.c.user_key == user_key)
                 ).first()
-                if exists:
+            if exists:
+                if existed:
                     return  # the row is newer than this update (only_if did not hold)
+                existed = True
+                continue
             try:
                 with self.engine.begin() as connection:
                     connection.execute(
@@ -226,4 +233,5 @@ class SqlWhatsAppStore:
                     )
                 return
             except IntegrityError:
-                continue  # another process inserted it first; update that row
+                existed = True  # another process inserted it first; update that row
+                continue

@@ -1,6 +1,15 @@
 import yaml
 
-from bot.nlu_lookups import LOOKUP_FILE, LOOKUP_NAME, lookup_entries, main, render, spellings
+from bot.nlu_lookups import (
+    LOOKUP_FILE,
+    LOOKUP_NAME,
+    PLACES_THAT_ARE_WORDS,
+    lookup_entries,
+    main,
+    places_by_code,
+    render,
+    spellings,
+)
 from services import geo
 
 
@@ -18,13 +27,25 @@ def test_every_municipality_and_alias_is_in_the_table():
     assert {"den bosch", "den haag", "etten leur", "baarle", "dordt"} <= entries
 
 
-def test_west_brabant_comes_first():
+def test_west_brabant_comes_first_with_its_towns_and_villages():
     entries = lookup_entries()
     home = geo.region_members("regio-west-brabant")
-    in_home = [geo.find_municipality(entry).code in home for entry in entries[:20]]
-    assert all(in_home)
-    assert entries[0] == "Alphen-Chaam"
-    assert geo.find_municipality(entries[len(home) * 2]).code not in home
+    # Every entry is a name the geo service resolves, a town or village included.
+    in_home = [geo.municipality_for_place(entry).code in home for entry in entries]
+    first_elsewhere = in_home.index(False)
+    assert all(in_home[:first_elsewhere]) and not any(in_home[first_elsewhere:])
+    assert entries[:4] == ["Alphen-Chaam", "Alphen Chaam", "Alphen", "Chaam"]
+    assert {"Prinsenbeek", "Oudenbosch", "Sint Willebrord", "Lage Zwaluwe"} <= set(entries)
+    assert "Klein Zundert" in entries  # hyphenated places also with a space
+
+
+def test_places_that_are_everyday_words_stay_out():
+    # "ik heb dorst" (I am thirsty) must not look like a place to the classifier.
+    entries = {entry.casefold() for entry in lookup_entries()}
+    assert "dorst" not in entries and "schijf" not in entries
+    listed = {name.casefold() for names in places_by_code().values() for name in names}
+    assert not listed & PLACES_THAT_ARE_WORDS
+    assert geo.municipality_for_place("Dorst").name == "Oosterhout"
 
 
 def test_no_spelling_is_listed_twice():

@@ -261,9 +261,9 @@ LANGUAGE_INTENTS = {
     },
 }  # fmt: skip
 MIN_LANGUAGE_EXAMPLES = {"en": 15, "ar": 10, "tr": 10, "uk": 10, "pl": 10}
-# Training time: `make test` from scratch stays under 20 minutes. English is the most used second
+# Training time: `make test` from scratch stays near 20 minutes. English is the most used second
 # language and was the weakest in cross-validation, so it gets more examples.
-MAX_LANGUAGE_EXAMPLES = {"en": 40, "ar": 35, "tr": 35, "uk": 35, "pl": 35}
+MAX_LANGUAGE_EXAMPLES = {"en": 60, "ar": 35, "tr": 35, "uk": 35, "pl": 35}
 
 
 @pytest.mark.parametrize("code", sorted(LANGUAGE_INTENTS))

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -17,33 +17,37 @@ from actions.contacts import message_placeholders
 from actions.dutch import parse_age
 from actions.i18n import DEFAULT_LANGUAGE, language_of, say, strings
 from actions.places import canonical_municipality
+from actions.vocabulary import GOALS, SITUATIONS, UNKNOWN, known
 
 logger = logging.getLogger(__name__)
-SITUATIONS = (
-    "employed", "self_employed", "job_seeker", "social_assistance", "retired", "student", "other",
-)  # fmt: skip
-GOALS = (
-    "basic_skills", "dutch_language", "vocational", "higher_education", "short_course",
-    "career_advice",
-)  # fmt: skip
 # Whether someone must do inburgering decides who pays for learning Dutch or basic skills.
 GOALS_WHERE_INTEGRATION_MATTERS = ("basic_skills", "dutch_language")
-# Regional schemes (e.g. Brabant Leert) depend on where someone lives.
-GOALS_WHERE_MUNICIPALITY_MATTERS = ("vocational", "short_course")
-INTEGRATION_ANSWERS = {"yes": True, "no": False, "unknown": None}
+INTEGRATION_ANSWERS = {"yes": True, "no": False, UNKNOWN: None}
+BUDGET_SLOTS = ("age", "situation", "goal", "integration_obligation", "municipality")
+SCHEME_SLOT = "scheme_asked"
+# scheme_asked for "do I have to pay this myself?" about a subject: the scheme that fits best.
+BEST = "best"
+# Loans are named last: they are repaid with interest.
+LOANS = ("levenlanglerenkrediet",)
 STAP = re.compile(r"\bstap\b|stap-?budget", re.IGNORECASE)
 SHOWN_STATUSES = ("eligible", "maybe")
 MAX_SCHEMES_SHOWN = 5
 
 
 def profile_from(tracker: Tracker) -> dict[str, Any]:
-    """Only what the budget service needs; nothing is asked or sent beyond these fields."""
-    age = parse_age(tracker.get_slot("age"))
-    municipality = tracker.get_slot("municipality")
+    """Only what the budget service needs; nothing is asked or sent beyond these fields.
+
+    Without an age the person counts as an adult (Leerwijzer serves adults; someone who gives an
+    age under 18 gets the answer for that age): the service then answers what holds at every
+    adult age, and says when the age decides the matter.
+    """
+    age = parse_age(known(tracker.get_slot("age")))
+    municipality = known(tracker.get_slot("municipality"))
     return {
         "age": age,
-        "situation": tracker.get_slot("situation"),
-        "goal": tracker.get_slot("goal"),
+        "adult": True if age is None else None,
+        "situation": known(tracker.get_slot("situation")),
+        "goal": known(tracker.get_slot("goal")),
         "integration_obligation": INTEGRATION_ANSWERS.get(
             tracker.get_slot("integration_obligation") or "unknown"
         ),
@@ -51,17 +55,41 @@ def profile_from(tracker: Tracker) -> dict[str, Any]:
     }
 
 
-class ActionBudgetIntro(Action):
-    def name(self) -> str:
-        return "action_budget_intro"
+def budget_questions(tracker: Tracker) -> list[str]:
+    """The questions the answer depends on, in the order they are asked.
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        if STAP.search(tracker.latest_message.get("text") or ""):
-            dispatcher.utter_message(response="stap_ended")
-        dispatcher.utter_message(response="budget_intro")
-        return []
+    One named scheme: only the answers its rules still miss (the budget service says which).
+    Everything that fits: see below.
+    """
+    scheme = tracker.get_slot(SCHEME_SLOT)
+    if scheme == BEST:
+        # "Moet ik zelf betalen?": answered now when a scheme surely fits; else the situation.
+        if best_result(_results(tracker)) is not None or tracker.get_slot("situation"):
+            return []
+        return ["situation"]
+    if scheme:
+        results = _results(tracker)
+        result = next((r for r in results if r.scheme_id == scheme), None)
+        return [slot for slot in BUDGET_SLOTS if result and slot in result.missing]
+    # Everything that may fit: the situation decides most schemes, and is the one question asked
+    # before the answer (which says what else would make it surer). Whether someone must do
+    # inburgering decides who pays for Dutch or basic skills.
+    asked = ["situation"]
+    if tracker.get_slot("goal") in GOALS_WHERE_INTEGRATION_MATTERS:
+        asked.append("integration_obligation")
+    return asked
+
+
+def _results(tracker: Tracker) -> list[SchemeResult]:
+    try:
+        return BudgetClient().eligibility(profile_from(tracker))
+    except ServiceUnavailable:
+        return []  # the answer step says that the service cannot answer
+
+
+def budget_missing(tracker: Tracker) -> list[str]:
+    """The questions still open: asked for and neither answered nor unknown."""
+    return [slot for slot in budget_questions(tracker) if tracker.get_slot(slot) is None]
 
 
 class ValidateBudgetForm(FormValidationAction):
@@ -75,17 +103,13 @@ class ValidateBudgetForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        goal = tracker.get_slot("goal")
-        skipped = set()
-        if goal not in GOALS_WHERE_INTEGRATION_MATTERS:
-            skipped.add("integration_obligation")
-        if goal not in GOALS_WHERE_MUNICIPALITY_MATTERS:
-            skipped.add("municipality")
-        return [slot for slot in domain_slots if slot not in skipped]
+        return budget_questions(tracker)
 
     def validate_age(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value == UNKNOWN:
+            return {"age": UNKNOWN}
         age = parse_age(value[-1] if isinstance(value, list) and value else value)
         if age is None or not 10 <= age <= 110:
             dispatcher.utter_message(response="invalid_age")
@@ -95,12 +119,12 @@ class ValidateBudgetForm(FormValidationAction):
     def validate_situation(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return {"situation": value if value in SITUATIONS else None}
+        return {"situation": value if value in (*SITUATIONS, UNKNOWN) else None}
 
     def validate_goal(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return {"goal": value if value in GOALS else None}
+        return {"goal": value if value in (*GOALS, UNKNOWN) else None}
 
     def validate_integration_obligation(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -110,6 +134,8 @@ class ValidateBudgetForm(FormValidationAction):
     def validate_municipality(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value == UNKNOWN:
+            return {"municipality": UNKNOWN}
         place = canonical_municipality(value)
         if place:
             return {"municipality": place}
@@ -127,6 +153,52 @@ def describe_scheme(result: SchemeResult, language: str = DEFAULT_LANGUAGE) -> d
         return {"name": result.name, "reason": reason, "next_step": next_step}
     explanation = strings(language)["schemes"].get(result.scheme_id, "")
     return {"name": result.name, "reason": explanation, "next_step": apply_at}
+
+
+def best_result(results: list[SchemeResult], decided_only: bool = True) -> SchemeResult | None:
+    """The scheme that costs the person least and surely fits: eligible first, loans last."""
+    ranked = sorted(
+        (
+            r
+            for r in results
+            if r.status == "eligible" or (not decided_only and r.status == "maybe")
+        ),
+        key=lambda r: (r.status != "eligible", bool(r.missing), r.scheme_id in LOANS),
+    )
+    return ranked[0] if ranked else None
+
+
+VERDICTS = {"eligible": "verdict_yes", "maybe": "verdict_maybe", "closed": "verdict_closed"}
+
+
+def answer_one(dispatcher: CollectingDispatcher, result: SchemeResult, language: str) -> None:
+    """A direct answer about one scheme: yes, no or maybe, the reason that decides it, the next
+    step; then an offer to look at everything else."""
+    verdict = say(language, VERDICTS.get(result.status, "verdict_no"))
+    described = describe_scheme(result, language)
+    reason = result.reasons[0] if language == DEFAULT_LANGUAGE and result.reasons else ""
+    reason = reason or described["reason"]
+    next_step = described["next_step"]
+    if language == DEFAULT_LANGUAGE:
+        next_step = (
+            f"{result.next_step} {say(language, 'apply_at', url=result.apply_url)}"
+            if (result.apply_url and result.status != "not_eligible")
+            else result.next_step
+        )
+    dispatcher.utter_message(
+        text=say(
+            language,
+            "scheme_answer",
+            verdict=verdict,
+            name=result.name,
+            reason=reason,
+            next_step=next_step,
+        ).strip(),
+        buttons=[
+            {"title": say(language, "all_schemes"), "payload": "/ask_budget"},
+            {"title": say(language, "talk_to_person"), "payload": "/human_handoff"},
+        ],
+    )
 
 
 class ActionCheckBudget(Action):
@@ -151,7 +223,18 @@ class ActionCheckBudget(Action):
             logger.warning("Budget call failed: %s", exc.reason)
             dispatcher.utter_message(response="budget_unavailable", **message_placeholders())
             return []
-        fitting = [r for r in results if r.status in SHOWN_STATUSES][:MAX_SCHEMES_SHOWN]
+        asked = tracker.get_slot(SCHEME_SLOT)
+        if asked == BEST:
+            result = best_result(results) or best_result(results, decided_only=False)
+        else:
+            result = next((r for r in results if r.scheme_id == asked), None) if asked else None
+        if result is not None:
+            answer_one(dispatcher, result, language_of(tracker))
+            return [SlotSet(SCHEME_SLOT, None)]
+        # What fits first, then what may fit; among those, the ones that are decided first.
+        shown = [r for r in results if r.status in SHOWN_STATUSES]
+        shown.sort(key=lambda r: (SHOWN_STATUSES.index(r.status), bool(r.missing)))
+        fitting = shown[:MAX_SCHEMES_SHOWN]
         if fitting:
             dispatcher.utter_message(response="budget_results_intro")
             for result in fitting:
@@ -160,5 +243,12 @@ class ActionCheckBudget(Action):
                 )
         else:
             dispatcher.utter_message(response="budget_nothing_fits")
+        open_facts = [f for f in BUDGET_SLOTS if any(f in r.missing for r in fitting)]
+        if open_facts:
+            # Answered with what is known; say what would make the answer surer.
+            language = language_of(tracker)
+            names = strings(language)["fact_names"]
+            listed = ", ".join(names[f] for f in open_facts)
+            dispatcher.utter_message(text=say(language, "tell_more", facts=listed))
         dispatcher.utter_message(response="budget_results_end")
         return []

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Any
 
-import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -18,20 +16,11 @@ from actions.contacts import message_placeholders
 from actions.dutch import format_cost, format_date
 from actions.i18n import DEFAULT_LANGUAGE, ISO_639_2, language_of, say, strings
 from actions.places import canonical_municipality
-from bot.settings import PROJECT_ROOT
+from actions.vocabulary import UNKNOWN, known, known_topics
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 3  # at most three results at a time: more is hard to read
 FREE_TEXT_TOPIC = "any"  # the citizen typed a subject the topic list does not know
-TOPICS_FILE = PROJECT_ROOT / "services" / "catalog" / "topics.yaml"
-
-
-@lru_cache(maxsize=1)
-def known_topics() -> frozenset[str]:
-    """Topic ids of the catalog (services/catalog/topics.yaml is the one list)."""
-    data = yaml.safe_load(TOPICS_FILE.read_text(encoding="utf-8"))
-    items = data.get("topics", data) if isinstance(data, dict) else data
-    return frozenset(item["id"] for item in items)
 
 
 def language_names(codes: tuple[str, ...] | list[str], language: str) -> str:
@@ -55,9 +44,35 @@ def local_cost(amount: float | None, language: str) -> str:
     return format_cost(amount)
 
 
+def is_online(course: CourseSummary) -> bool:
+    return bool(getattr(course, "online", False)) or course.place.lower() == "online"
+
+
+def sign_up_lines(course: CourseSummary, language: str = DEFAULT_LANGUAGE) -> list[str]:
+    """How to sign up: the offering's sign-up page, else the provider's phone, else whom to ask;
+    the last day to sign up and the places left when the catalog knows them."""
+    lines = []
+    # The offering's sign-up page, else the provider's website.
+    link = getattr(course, "signup_link", None) or getattr(course, "website", None)
+    phone = getattr(course, "phone", None)
+    if link:
+        lines.append(say(language, "sign_up", link=link))
+    elif phone:
+        lines.append(say(language, "sign_up_call", phone=phone))
+    elif course.provider:
+        lines.append(say(language, "sign_up_ask", provider=course.provider))
+    until = local_date(getattr(course, "enroll_end_date", None), language)
+    if until:
+        lines.append(say(language, "enroll_until", date=until))
+    places_left = getattr(course, "places_left", None)
+    if isinstance(places_left, int) and places_left >= 0:
+        lines.append(say(language, "places_left", count=places_left))
+    return lines
+
+
 def describe_course(course: CourseSummary, language: str = DEFAULT_LANGUAGE) -> str:
     lines = [course.name]
-    place = say(language, "online") if course.place.lower() == "online" else course.place
+    place = say(language, "online_course") if is_online(course) else course.place
     if place:
         lines.append(say(language, "where", place=place))
     start = local_date(course.start_date, language)
@@ -74,30 +89,34 @@ def describe_course(course: CourseSummary, language: str = DEFAULT_LANGUAGE) -> 
     if course.support_languages:
         names = language_names(course.support_languages, language)
         lines.append(say(language, "support_languages", languages=names))
+    lines += sign_up_lines(course, language)
     return "\n".join(lines)
 
 
 def describe_details(details: CourseDetails, language: str = DEFAULT_LANGUAGE) -> str:
-    lines = [describe_course(details.summary, language)]
+    summary = details.summary
+    lines = [describe_course(summary, language)]
     if details.description:
         lines.append(details.description)
-    if details.address:
-        lines.append(say(language, "address", address=details.address))
+    address = details.address or getattr(summary, "address", None)
+    if address and not is_online(summary):
+        lines.append(say(language, "address", address=address))
     if details.accessibility:
         lines.append(say(language, "accessible", facts=", ".join(details.accessibility)))
-    if details.phone:
-        lines.append(say(language, "call", phone=details.phone))
-    if details.link:
+    phone = details.phone or getattr(summary, "phone", None)
+    if phone:
+        lines.append(say(language, "call", phone=phone))
+    if details.link and details.link != getattr(summary, "signup_link", None):
         lines.append(say(language, "sign_up", link=details.link))
     return "\n".join(lines)
 
 
 def search_from(tracker: Tracker) -> CourseSearch:
-    topic = tracker.get_slot("topic")
+    topic = known(tracker.get_slot("topic"))
     return CourseSearch(
         topic=None if topic in (None, FREE_TEXT_TOPIC) else topic,
         query=tracker.get_slot("course_query"),
-        municipality=tracker.get_slot("municipality"),
+        municipality=known(tracker.get_slot("municipality")),
         time_of_day=tracker.get_slot("time_of_day"),
         free_only=bool(tracker.get_slot("free_only")),
         support_language=ISO_639_2.get(tracker.get_slot("support_language") or ""),
@@ -138,6 +157,20 @@ class ShowsCourses(UsesCatalog):
         logger.warning("Catalog call failed: %s", exc.reason)
         dispatcher.utter_message(response="catalog_unavailable", **message_placeholders())
 
+    def show_help_nearby(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        """No course on the subject: the people nearby who can help further."""
+        from actions.support import describe_organization, right_help_kind
+
+        place = known(tracker.get_slot("municipality"))
+        try:
+            found = self.client.find_organizations(right_help_kind(tracker), place, count=2)
+        except ServiceUnavailable as exc:
+            logger.warning("Organization search failed: %s", exc.reason)
+            return
+        language = language_of(tracker)
+        for organization in found:
+            dispatcher.utter_message(text=describe_organization(organization, language))
+
     def fetch_page(self, search: CourseSearch, page: int) -> list[CourseSummary]:
         """Page `page` (from 1) plus one more result, which tells whether a next page exists."""
         return self.client.find_courses(search, first=(page - 1) * PAGE_SIZE, count=PAGE_SIZE + 1)
@@ -171,28 +204,6 @@ class ShowsCourses(UsesCatalog):
         dispatcher.utter_message(response="after_results", buttons=buttons)
 
 
-class ActionPrepareCourseSearch(Action):
-    """A new search keeps the place but forgets the last subject and wishes, unless just said."""
-
-    def name(self) -> str:
-        return "action_prepare_course_search"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        said = {entity.get("entity") for entity in tracker.latest_message.get("entities", [])}
-        events = [SlotSet("results_page", 1)]
-        if "topic" not in said:
-            events += [SlotSet("topic", None), SlotSet("course_query", None)]
-        if "time_of_day" not in said:
-            events.append(SlotSet("time_of_day", None))
-        if "cost" not in said:
-            events.append(SlotSet("free_only", None))
-        if "support_language" not in said:
-            events.append(SlotSet("support_language", None))
-        return events
-
-
 class ValidateCourseForm(FormValidationAction):
     def name(self) -> str:
         return "validate_course_form"
@@ -203,8 +214,10 @@ class ValidateCourseForm(FormValidationAction):
         if isinstance(value, list):
             value = value[-1] if value else None
         if value is None or not str(value).strip():
-            # Cleared by action_prepare_course_search: the form asks, nothing was answered yet.
+            # Cleared by action_route for a new search: the form asks, nothing was answered yet.
             return {"topic": None}
+        if value == UNKNOWN:
+            return {"topic": UNKNOWN}
         if value in known_topics():
             return {"topic": value, "course_query": None}
         text = str(value or "").strip()
@@ -222,6 +235,8 @@ class ValidateCourseForm(FormValidationAction):
     ) -> dict[str, Any]:
         if value is None or not str(value).strip():
             return {"municipality": None}
+        if value == UNKNOWN:
+            return {"municipality": UNKNOWN}
         place = canonical_municipality(value)
         if place:
             return {"municipality": place}
@@ -251,6 +266,7 @@ class ActionSearchCourses(ShowsCourses, Action):
             return []
         if not found:
             dispatcher.utter_message(response="no_courses_found")
+            self.show_help_nearby(dispatcher, tracker)
             return [SlotSet("results_page", 1)]
         place, nearest = search.municipality, found[0].place
         if widened:

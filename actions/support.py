@@ -15,11 +15,9 @@ from actions.clients.catalog import Organization, UsesCatalog
 from actions.contacts import fallback_contact, message_placeholders
 from actions.i18n import DEFAULT_LANGUAGE, language_of, say, strings
 from actions.places import canonical_municipality
+from actions.vocabulary import HELP_KINDS, UNKNOWN, known
 
 logger = logging.getLogger(__name__)
-HELP_KINDS = (
-    "reading-writing", "digital-government", "dutch", "integration", "work-learning-advice",
-)  # fmt: skip
 MAX_ORGANIZATIONS = 3
 
 # Who is "the right organization" for what the conversation was about: the Taalhuis for
@@ -34,7 +32,7 @@ HELP_KIND_BY_GOAL = {"dutch_language": "dutch", "basic_skills": "reading-writing
 
 
 def right_help_kind(tracker: Tracker) -> str:
-    kind = tracker.get_slot("help_kind")
+    kind = known(tracker.get_slot("help_kind"))
     if kind in HELP_KINDS:
         return kind
     topic = tracker.get_slot("topic")
@@ -67,11 +65,13 @@ class ValidateSupportForm(FormValidationAction):
     def validate_help_kind(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return {"help_kind": value if value in HELP_KINDS else None}
+        return {"help_kind": value if value in (*HELP_KINDS, UNKNOWN) else None}
 
     def validate_municipality(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value == UNKNOWN:
+            return {"municipality": UNKNOWN}
         place = canonical_municipality(value)
         if place and place != "online":
             return {"municipality": place}
@@ -88,7 +88,7 @@ class ActionFindSupport(UsesCatalog, Action):
     ) -> list[EventType]:
         try:
             found = self.client.find_organizations(
-                tracker.get_slot("help_kind"), tracker.get_slot("municipality"), MAX_ORGANIZATIONS
+                right_help_kind(tracker), known(tracker.get_slot("municipality")), MAX_ORGANIZATIONS
             )
         except ServiceUnavailable as exc:
             logger.warning("Organization search failed: %s", exc.reason)
@@ -116,7 +116,7 @@ class ActionOfferHuman(UsesCatalog, Action):
         organization = None
         try:
             found = self.client.find_organizations(
-                right_help_kind(tracker), tracker.get_slot("municipality"), count=1
+                right_help_kind(tracker), known(tracker.get_slot("municipality")), count=1
             )
             organization = next((o for o in found if o.phone), None)
         except ServiceUnavailable as exc:

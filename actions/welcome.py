@@ -13,7 +13,6 @@ from actions.contacts import message_placeholders
 from actions.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
-    NATIVE_NAMES,
     SLOT,
     language_of,
     strings,
@@ -31,8 +30,6 @@ MUNICIPAL_SUBJECTS = (
     (r"uittreksel|geboorteakte|trouwen|huwelijk|birth certificate", "certificate"),
 )
 SUPPORTED_LANGUAGES = LANGUAGES
-# Where detection comes from: bot.components.language_detection adds this to the parse data.
-DETECTED = "detected_language"
 OFFERED_SLOT = "language_offered"
 
 
@@ -51,6 +48,12 @@ class ActionGreet(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        from actions.repair import route_if_it_has_facts
+
+        # "Goedemorgen, ik ben 74 en wil leren appen": the question is answered at once.
+        routed = route_if_it_has_facts(dispatcher, tracker, domain)
+        if routed is not None:
+            return routed
         dispatcher.utter_message(response="greeting", **message_placeholders())
         return []
 
@@ -62,6 +65,11 @@ class ActionOutOfScope(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        from actions.repair import route_if_it_has_facts
+
+        routed = route_if_it_has_facts(dispatcher, tracker, domain)
+        if routed is not None:
+            return routed
         subject = municipal_subject(tracker.latest_message.get("text") or "", language_of(tracker))
         if subject:
             dispatcher.utter_message(response="municipal_question", subject=subject)
@@ -89,6 +97,13 @@ class ActionChangeLanguage(Action):
     ) -> list[EventType]:
         language = said_language(tracker)
         if language is None:
+            from actions.repair import route_if_it_has_facts
+
+            # A request in another language, read as "another language please": answer it
+            # (the conversation already speaks the language of the message).
+            routed = route_if_it_has_facts(dispatcher, tracker, domain)
+            if routed is not None:
+                return routed
             dispatcher.utter_message(response="language_choice")
             return []
         # The response is rendered with the slot as it is now: already the new language.
@@ -104,13 +119,6 @@ def asks_for_a_language(tracker: Tracker) -> bool:
     return intent == "inform" and not tracker.active_loop.get("name")
 
 
-def offer_text(current: str, offered: str) -> str:
-    """'Would you like to continue in English?' in that language, then in the current one."""
-    first = strings(offered)["continue_in"][offered]
-    second = strings(current)["continue_in"][offered]
-    return f"{first}\n{second}"
-
-
 def language_before(tracker: Tracker) -> str:
     """The conversation's language before the latest message changed any slot."""
     events = list(tracker.events)
@@ -121,50 +129,3 @@ def language_before(tracker: Tracker) -> str:
             value = event.get("value")
             language = value if value in LANGUAGES else DEFAULT_LANGUAGE
     return language
-
-
-class ActionDetectLanguage(Action):
-    """Runs after every message, as Rasa's action_validate_slot_mappings.
-
-    When someone writes in another supported language than the conversation's, ask once, in
-    both languages, whether to continue in theirs. Detection is done offline by
-    bot.components.language_detection; this action only compares and asks. It also undoes a
-    switch by a language named in passing ("ik wil Engels leren").
-    """
-
-    def name(self) -> str:
-        return "action_validate_slot_mappings"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        message = tracker.latest_message or {}
-        detected = (message.get(DETECTED) or {}).get("language")
-        current = language_of(tracker)
-        text = message.get("text") or ""
-        if said_language(tracker) and not asks_for_a_language(tracker):
-            # The slot's entity mapping has just set it: put back the language from before.
-            return [SlotSet(SLOT, language_before(tracker))]
-        if (
-            detected not in LANGUAGES
-            or detected == current
-            or detected == tracker.get_slot(OFFERED_SLOT)
-            or text.startswith("/")
-            or said_language(tracker)
-            or (message.get("intent") or {}).get("name") == "change_language"
-        ):
-            return []
-        dispatcher.utter_message(
-            text=offer_text(current, detected),
-            buttons=[
-                {
-                    "title": NATIVE_NAMES[detected],
-                    "payload": f'/change_language{{"language": "{detected}"}}',
-                },
-                {
-                    "title": NATIVE_NAMES[current],
-                    "payload": f'/change_language{{"language": "{current}"}}',
-                },
-            ],
-        )
-        return [SlotSet(OFFERED_SLOT, detected)]

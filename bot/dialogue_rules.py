@@ -32,12 +32,20 @@ ANSWER_THEN_CONTINUE = {
 }
 # Leave the form and ask nothing more.
 LEAVE = {"stop": "action_stop_form", "forget_me": "action_forget_me"}
-# Leave the form (its answers stay known) and start something else.
+# Leave the form (its answers stay known) and start something else: the router leaves the
+# form and answers or asks what the new request still misses; a call-back starts its form.
 SWITCH = {
-    "find_course": ["action_prepare_course_search", "course_form"],
-    "ask_budget": ["action_budget_intro", "budget_form"],
-    "find_support": ["support_form"],
+    "find_course": ["action_route"],
+    "ask_budget": ["action_route"],
+    "find_support": ["action_route"],
     "request_callback": ["callback_form"],
+}
+# The form each request leads to (a request for the open form is an answer to it).
+SWITCH_TARGET = {
+    "find_course": "course_form",
+    "ask_budget": "budget_form",
+    "find_support": "support_form",
+    "request_callback": "callback_form",
 }
 
 
@@ -68,7 +76,7 @@ def rules() -> list[dict]:
                 }
             )
         for intent, actions in SWITCH.items():
-            target = actions[-1]
+            target = SWITCH_TARGET[intent]
             if target == form:
                 continue
             generated.append(

@@ -13,6 +13,9 @@ from bot.settings import settings
 
 SERVICE = "budget"
 PROFILE_FIELDS = ("age", "municipality", "situation", "integration_obligation", "goal")
+# Sent besides the profile: no age given, but an adult (the service answers what holds at every
+# adult age, or says that the age is missing).
+SENT_FIELDS = (*PROFILE_FIELDS, "adult")
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class SchemeResult:
     amount: str | None
     apply_url: str | None
     source_urls: list[str]
+    missing: tuple[str, ...] = ()  # profile fields that would decide a "maybe"
 
     @classmethod
     def from_json(cls, item: dict[str, Any]) -> SchemeResult:
@@ -37,6 +41,7 @@ class SchemeResult:
             amount=item.get("amount"),
             apply_url=item.get("apply_url"),
             source_urls=list(item.get("source_urls") or []),
+            missing=tuple(str(m) for m in item.get("missing") or () if m in PROFILE_FIELDS),
         )
 
 
@@ -56,7 +61,7 @@ class BudgetClient(ServiceClient):
 
     def eligibility(self, profile: dict[str, Any]) -> list[SchemeResult]:
         """Every scheme with its status for this profile, best first; unknown fields dropped."""
-        body = {key: value for key, value in profile.items() if key in PROFILE_FIELDS}
+        body = {key: value for key, value in profile.items() if key in SENT_FIELDS}
         body = {key: value for key, value in body.items() if value is not None}
         answer = self.request_json("POST", "/v1/eligibility", json=body)
         try:

@@ -64,6 +64,15 @@ class CourseSummary:
     # ISO 639-2 codes: the language of the lessons, and languages in which extra help is given.
     teaching_languages: tuple[str, ...] = ()
     support_languages: tuple[str, ...] = ()
+    # How to get there and sign up (ext.nextOffering, docs/catalog.md); None when unknown.
+    online: bool = False
+    signup_link: str | None = None  # the offering's sign-up page, else the course page
+    enroll_end_date: str | None = None  # last day to sign up (ISO date)
+    places_left: int | None = None
+    phone: str | None = None  # the provider's phone (only verified numbers are given)
+    address: str | None = None  # one line: "Nieuwe Veste, Molenstraat 6, Breda"
+    distance_km: float | None = None  # from the asked municipality; None for online
+    website: str | None = None  # the provider's website
 
     @classmethod
     def from_ooapi(cls, course: dict[str, Any]) -> CourseSummary:
@@ -71,6 +80,15 @@ class CourseSummary:
         offering = ext.get("nextOffering") or {}
         cost = (offering.get("cost") or {}).get("amount")
         teaching = ext.get("languagesOfInstruction") or course.get("teachingLanguage") or []
+        online = "online" in (offering.get("modeOfDelivery"), offering.get("municipality"))
+        address = None
+        if not online:
+            address = (
+                offering.get("addressLine")
+                or format_address(offering.get("address"))
+                or offering.get("locationName")
+                or None
+            )
         return cls(
             course_id=str(course.get("courseId", "")),
             name=dutch_text(course.get("name")),
@@ -81,7 +99,32 @@ class CourseSummary:
             provider=ext.get("organizationName"),
             teaching_languages=codes(teaching),
             support_languages=codes(ext.get("supportLanguages")),
+            online=online,
+            signup_link=_text_or_none(offering.get("link")) or _text_or_none(course.get("link")),
+            enroll_end_date=_text_or_none(offering.get("enrollEndDate")),
+            places_left=_count(offering.get("placesLeft")),
+            phone=_text_or_none(ext.get("organizationPhone")),
+            address=address,
+            distance_km=None
+            if online
+            else _number(offering.get("distanceKm", ext.get("distanceKm"))),
+            website=_text_or_none(ext.get("organizationWebsite")),
         )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _count(value: Any) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None and number >= 0 and number.is_integer() else None
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ class Result(BaseModel):
     apply_url: str | None
     source_urls: list[str]
     checked_on: str
+    missing: list[str] = []
 
 
 class EligibilityAnswer(BaseModel):

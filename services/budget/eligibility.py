@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 
-from services.budget.profile import FIELDS, Facts, Profile, facts_from
+from services.budget.profile import FIELDS, MAX_AGE, Facts, Profile, facts_from
 from services.budget.rules import STATUSES, Decision
 from services.budget.schemes import Scheme
 
@@ -33,10 +34,50 @@ MISSING_ASK = {
 ASK_TEMPLATE = "Vertel ons ook {answers}."
 
 
+ADULT_AGE = 18
+
+
+def adult_ages(schemes: Iterable[Scheme]) -> list[int]:
+    """One age in every band that the schemes' age conditions tell apart, from 18 up."""
+    bounds = {ADULT_AGE, MAX_AGE}
+    for scheme in schemes:
+        for rule in scheme.rules:
+            for check in rule.checks:
+                if check.field != "age":
+                    continue
+                values = (
+                    check.operand if isinstance(check.operand, (list, tuple)) else [check.operand]
+                )
+                for value in values:
+                    if isinstance(value, int):
+                        bounds.update({value, value + 1})
+    return sorted(age for age in bounds if ADULT_AGE <= age <= MAX_AGE)
+
+
+def result_for_adult(scheme: Scheme, facts: Facts, day: date, ages: list[int]) -> dict:
+    """The answer for an adult of unknown age: the same at every adult age, or the age is what
+    is missing (never a guess)."""
+    answers = [result_for(scheme, replace(facts, age=age), day) for age in ages]
+    first = answers[0]
+    same = all(
+        (a["status"], a["reasons"], a["missing"])
+        == (first["status"], first["reasons"], first["missing"])
+        for a in answers
+    )
+    if same:
+        return first
+    return result_for(scheme, facts, day)
+
+
 def eligibility_for(profile: Profile, schemes: Iterable[Scheme], day: date) -> list[dict]:
     """One result per scheme for this profile on ``day``: eligible, maybe, closed, not_eligible."""
     facts = facts_from(profile)
-    results = [result_for(scheme, facts, day) for scheme in schemes]
+    schemes = list(schemes)
+    if profile.age is None and profile.adult:
+        ages = adult_ages(schemes)
+        results = [result_for_adult(scheme, facts, day, ages) for scheme in schemes]
+    else:
+        results = [result_for(scheme, facts, day) for scheme in schemes]
     results.sort(key=lambda result: (STATUS_ORDER[result["status"]], result["name"].casefold()))
     return results
 
@@ -57,6 +98,8 @@ def result_for(scheme: Scheme, facts: Facts, day: date) -> dict:
         "apply_url": scheme.apply_url,
         "source_urls": list(scheme.source_urls),
         "checked_on": scheme.checked_on.isoformat(),
+        # The answers that would decide a "maybe" (profile field names, in FIELDS order).
+        "missing": [name for name in FIELDS if name in decision.missing],
     }
 
 

@@ -57,6 +57,9 @@ class Profile(BaseModel):
     situation: Situation | None = None
     integration_obligation: bool | None = None
     goal: Goal | None = None
+    # The age is not known, but the person is an adult (18 or older): a scheme whose answer is
+    # the same at every adult age gets that answer; otherwise the age is what is missing.
+    adult: bool | None = None
 
     class Config:
         extra = Extra.ignore
@@ -99,7 +102,7 @@ class Profile(BaseModel):
             raise ValueError(f"must be at most {MAX_MUNICIPALITY_LENGTH} characters")
         return value.strip() or None
 
-    @validator("integration_obligation", pre=True)
+    @validator("integration_obligation", "adult", pre=True)
     def _yes_or_no(cls, value: Any) -> Any:  # noqa: N805
         if value is None or isinstance(value, bool):
             return value
@@ -116,7 +119,8 @@ class Profile(BaseModel):
         return value
 
 
-FIELDS = tuple(Profile.__fields__)
+# The answers the rules read (``adult`` is not one: it only narrows a missing age).
+FIELDS = tuple(name for name in Profile.__fields__ if name != "adult")
 
 
 @dataclass(frozen=True)

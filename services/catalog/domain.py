@@ -129,10 +129,21 @@ class Offering:
     link: str | None = None
     example_data: bool = False
     source: str = "seed"
+    # Sign-up facts, when the provider sends them (OOAPI enrollStartDate,
+    # enrolledNumberStudents); never invented.
+    enroll_start_date: date | None = None
+    enrolled_students: int | None = None
 
     @property
     def municipality_code(self) -> str | None:
         return None if self.mode == "online" or not self.address else self.address.municipality_code
+
+    @property
+    def places_left(self) -> int | None:
+        """Free places, when both the maximum and the number enrolled are known."""
+        if self.max_students is None or self.enrolled_students is None:
+            return None
+        return max(0, self.max_students - self.enrolled_students)
 
 
 @dataclass
@@ -209,6 +220,9 @@ def _offering_json(o: Offering) -> dict[str, Any]:
     _set(data, "link", o.link)
     _set(data, "example_data", o.example_data)
     _set(data, "source", o.source)
+    if o.enroll_start_date:
+        data["enroll_start_date"] = o.enroll_start_date.isoformat()
+    _set(data, "enrolled_students", o.enrolled_students)
     return data
 
 
@@ -273,6 +287,9 @@ def offering_from_json(data: dict[str, Any]) -> Offering:
         "end_date": date.fromisoformat(data["end_date"]),
         "enroll_end_date": (
             date.fromisoformat(data["enroll_end_date"]) if data.get("enroll_end_date") else None
+        ),
+        "enroll_start_date": (
+            date.fromisoformat(data["enroll_start_date"]) if data.get("enroll_start_date") else None
         ),
     }
     return Offering(**_with_tuples(data, **extra))

@@ -6,6 +6,7 @@ or "online" for an online offering, as the action server's client expects.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from services import geo
@@ -68,11 +69,22 @@ def _display_amount(cents: int) -> str:
     return f"€ {euros},{rest:02d}"
 
 
+def address_line(value: Address | None) -> str | None:
+    """One Dutch line: "Nieuwe Veste, Molenstraat 6, Breda" (only the parts that are known)."""
+    if value is None:
+        return None
+    street = " ".join(p for p in (value.street, value.street_number) if p)
+    town = " ".join(p for p in (value.postal_code, value.city) if p)
+    parts = [value.location_name, street, town]
+    line = ", ".join(dict.fromkeys(p for p in parts if p))
+    return line or None
+
+
 def next_offering(offering: Offering, distance_km: float | None) -> dict[str, Any]:
-    place = offering.address
-    municipality = (
-        ONLINE if offering.mode == ONLINE else _municipality_name(offering.municipality_code)
-    )
+    """The facts of an offering a person needs to choose it and sign up (docs/catalog.md)."""
+    in_person = offering.mode != ONLINE
+    place = offering.address if in_person else None
+    municipality = _municipality_name(offering.municipality_code) if in_person else ONLINE
     return _drop_none(
         {
             "offeringId": offering.offering_id,
@@ -80,16 +92,28 @@ def next_offering(offering: Offering, distance_km: float | None) -> dict[str, An
             "endDate": offering.end_date.isoformat(),
             "municipality": municipality or (place.city if place else None),
             "municipalityCode": offering.municipality_code,
-            "locationName": place.location_name if place and offering.mode != ONLINE else None,
-            "address": address(place, "teaching") if place and offering.mode != ONLINE else None,
+            "locationName": place.location_name if place else None,
+            "address": address(place, "teaching") if place else None,
+            "addressLine": address_line(place),
             "schedule": offering.schedule,
             "timeOfDay": offering.time_of_day,
             "modeOfDelivery": offering.mode,
             "cost": cost(offering),
             "accessibility": list(offering.accessibility),
             "distanceKm": distance_km,
+            # Signing up: OOAPI's offering fields, only when the provider gave them.
+            "link": offering.link,
+            "enrollStartDate": _day(offering.enroll_start_date),
+            "enrollEndDate": _day(offering.enroll_end_date),
+            "maxNumberStudents": offering.max_students,
+            "enrolledNumberStudents": offering.enrolled_students,
+            "placesLeft": offering.places_left,
         }
     )
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def course(
@@ -105,6 +129,7 @@ def course(
             "exampleData": record.example_data,
             "organizationName": organization.name if organization else None,
             "organizationPhone": organization.phone if organization else None,
+            "organizationWebsite": organization.link if organization else None,
             "topics": list(record.topics),
             "audiences": list(record.audiences),
             "languagesOfInstruction": [record.teaching_language],
@@ -166,7 +191,16 @@ def offering_document(
     if "organization" in expand and organization is not None:
         org_value = organization_document(organization)
     ext = next_offering(record, None)
-    ext.pop("offeringId", None)
+    # OOAPI's own fields of the offering below say these already.
+    for key in (
+        "offeringId",
+        "link",
+        "enrollStartDate",
+        "enrollEndDate",
+        "maxNumberStudents",
+        "enrolledNumberStudents",
+    ):
+        ext.pop(key, None)
     ext.update(
         {
             "exampleData": record.example_data,
@@ -186,8 +220,10 @@ def offering_document(
             "resultExpected": False,
             "startDate": record.start_date.isoformat(),
             "endDate": record.end_date.isoformat(),
-            "enrollEndDate": record.enroll_end_date.isoformat() if record.enroll_end_date else None,
+            "enrollStartDate": _day(record.enroll_start_date),
+            "enrollEndDate": _day(record.enroll_end_date),
             "maxNumberStudents": record.max_students,
+            "enrolledNumberStudents": record.enrolled_students,
             "link": record.link,
             "addresses": (
                 [address(record.address, "teaching")]

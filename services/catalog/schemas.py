@@ -66,12 +66,27 @@ class NextOffering(_Open):
     modeOfDelivery: Literal["situated", "online", "hybrid"] | None = None
     cost: Cost | None = None
     accessibility: list[str] | None = Field(None, example=["wheelchair", "hearing-loop"])
-    distanceKm: float | None = None
+    distanceKm: float | None = Field(
+        None, description="Km to the asked municipality; absent for online offerings."
+    )
+    addressLine: str | None = Field(
+        None, description="The location as one line.", example="Nieuwe Veste, Molenstraat 6, Breda"
+    )
+    link: str | None = Field(None, description="Sign-up page of this offering, when known.")
+    enrollStartDate: str | None = Field(None, description="First day to sign up, when known.")
+    enrollEndDate: str | None = Field(None, description="Last day to sign up, when known.")
+    maxNumberStudents: int | None = None
+    enrolledNumberStudents: int | None = None
+    placesLeft: int | None = Field(
+        None, description="maxNumberStudents - enrolledNumberStudents, when both are known."
+    )
 
 
 class CourseExt(_Open):
     exampleData: bool = Field(..., description="True for invented example courses.")
     organizationName: str | None = None
+    organizationPhone: str | None = Field(None, description="Only when verified.")
+    organizationWebsite: str | None = None
     topics: list[str] = Field(default_factory=list, example=["digital"])
     audiences: list[str] | None = Field(None, example=["older-people"])
     languagesOfInstruction: list[str] | None = Field(None, example=["nld"])
@@ -79,10 +94,14 @@ class CourseExt(_Open):
         None, description="ISO 639-2 codes of languages in which help is offered.", example=["ara"]
     )
     nextOffering: NextOffering | None = Field(
-        None, description="The best matching upcoming offering: nearest, then earliest."
+        None,
+        description="The best matching upcoming offering: in person nearest first (online "
+        "after them), then earliest.",
     )
     distanceKm: float | None = Field(
-        None, description="Distance to the asked municipality; 0 for online and same place."
+        None,
+        description="Distance to the asked municipality; 0 for the same place, absent for "
+        "online offerings.",
     )
     source: str | None = None
 

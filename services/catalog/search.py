@@ -1,16 +1,19 @@
 """Forgiving Dutch search: turn what a person typed into groups of index terms.
 
 "curcus computer in Breda" becomes: drop "curcus" (a typo of the noise word "cursus"), take
-"Breda" as the municipality, and search one group {computer*, topic digital}. The store scores
-each group by the best field it matches (FIELD_WEIGHTS: name 3, tags 2, description 1) and
-ranks courses by the sum over groups, then by distance, then by start date. The scores are
-coarse on purpose: two courses that both have the word in their name tie, and then the nearer
-one comes first. The plan is store-independent; stores only render it as SQL.
+"Breda" as the municipality, and search one group {computer*, subject digital}. The store
+scores each group by the best field it matches (FIELD_WEIGHTS: name 3, tags 2, description 1)
+and ranks courses by the sum over groups, then by distance (in person nearest first, online
+after them), then by start date. The scores are coarse on purpose: two courses that both have
+the word in their name tie, and then the nearer one comes first. A topic reached through a
+synonym counts only for courses *about* it (their first topic, text.subject_tokens). The plan
+is store-independent; stores only render it as SQL.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,6 +28,7 @@ from services.catalog.text import (
     lexicon,
     normalize,
     stem,
+    subject_tag,
     tag_token,
     words,
 )
@@ -36,7 +40,12 @@ MAX_QUERY_CHARS = 300
 # says the course is about it; the description alone says least.
 FIELD_WEIGHTS = {"name": 3, "tags": 2, "body": 1}
 MAX_GROUPS = 8
+# Alternatives for a phrase whose words each have several forms (word, stem, compound part).
+MAX_PHRASE_TERMS = 8
 MIN_FUZZY_LENGTH = 4
+# Two typos are corrected only in words this long: in shorter ones two changes make another
+# word more often than a typo ("sporten" is not "sparen", "smartfone" is "smartphone").
+MIN_TWO_TYPOS_LENGTH = 8
 MIN_COMPOUND_HEAD = 4
 _PLACE_MARKERS = frozenset(
     {"in", "bij", "rond", "rondom", "omgeving", "buurt", "uit", "te", "regio"}
@@ -46,7 +55,11 @@ _MAX_PLACE_WORDS = 4
 
 @dataclass(frozen=True)
 class SearchGroup:
-    """Alternatives for one thing the person asked for: prefix terms and facet tags."""
+    """Alternatives for one thing the person asked for: prefix terms and facet tags.
+
+    A term of several words (from a phrase such as "lezen en schrijven") matches a field that
+    has all of them; topic tags are subject tags (text.subject_tag).
+    """
 
     terms: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
@@ -82,10 +95,11 @@ class TermIndex:
         return at < len(self.terms) and self.terms[at].startswith(prefix)
 
     def corrections(self, word: str) -> list[str]:
-        """Known words at the smallest edit distance (1, or 2 for long words); same initial."""
+        """Known words at the smallest edit distance (1, or 2 from MIN_TWO_TYPOS_LENGTH
+        letters); same initial."""
         if len(word) < MIN_FUZZY_LENGTH or not word[0].isalpha():
             return []
-        limit = 1 if len(word) <= 5 else 2
+        limit = 1 if len(word) < MIN_TWO_TYPOS_LENGTH else 2
         choices = [t for t in self._by_initial.get(word[0], ()) if abs(len(t) - len(word)) <= limit]
         found = process.extract(
             word, choices, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=12
@@ -132,11 +146,7 @@ def plan_query(text: str | None, index: TermIndex, *, find_place: bool = True) -
             content = [
                 w for w in tokens[position : position + phrase_length] if w not in STOP_WORDS
             ]
-            terms: set[str] = set()
-            for word in content:
-                more_terms, _ = _expand(word, index, synonyms)
-                terms.update(more_terms)
-            groups.append(SearchGroup(tuple(sorted(terms)), tuple(sorted(tags))))
+            groups.append(SearchGroup(_phrase_terms(content, index, synonyms), _subject_tags(tags)))
             position += phrase_length
             continue
         word = tokens[position]
@@ -180,10 +190,9 @@ def _expand(
     terms: set[str] = set()
     tags: set[str] = set()
     stemmed = stem(word)
-    for form in {word, stemmed}:
-        tags.update(synonyms.get((form,), ()))
-    # The stem only when the word itself is unknown: "ouderen" must not become "ouder*",
-    # which also matches "ouders".
+    # The stem only when the word itself is unknown: "ouderen" (older people) must not become
+    # "ouder*", which also matches "ouders", nor take the synonyms of "ouder" (parents).
+    tags.update(synonyms.get((word,), ()) or synonyms.get((stemmed,), ()))
     for form in (word, stemmed):
         if index.has_prefix(form):
             terms.add(form)
@@ -223,7 +232,29 @@ def _group_for(
             tags |= more_tags
     if not terms and not tags:
         return None
-    return SearchGroup(tuple(sorted(terms)), tuple(sorted(tags)))
+    return SearchGroup(tuple(sorted(terms)), _subject_tags(tags))
+
+
+def _subject_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    """Topic tags are looked up as subjects (text.subject_tag): a synonym of "digital" finds
+    courses about digital skills, not every course that also mentions them."""
+    return tuple(sorted({subject_tag(tag) for tag in tags}))
+
+
+def _phrase_terms(
+    content: list[str], index: TermIndex, synonyms: dict[tuple[str, ...], frozenset[str]]
+) -> tuple[str, ...]:
+    """Terms for a phrase: every (indexed) word of it must occur, so "lezen en schrijven" does
+    not find "Uw ondernemingsplan schrijven". A term of several words means all of them."""
+    per_word = []
+    for word in content:
+        terms, _ = _expand(word, index, synonyms)
+        if terms:
+            per_word.append(sorted(terms))
+    if not per_word:
+        return ()
+    combinations = itertools.islice(itertools.product(*per_word), MAX_PHRASE_TERMS)
+    return tuple(sorted({" ".join(dict.fromkeys(words)) for words in combinations}))
 
 
 def _take_municipality(tokens: list[str]) -> tuple[geo.Municipality | None, list[str]]:

@@ -154,6 +154,25 @@ def _word_tokens(word: str) -> tuple[str, ...]:
     return (word, *parts) if parts else (word,)
 
 
+# A course is *about* its first topic (its subject) and the topics above that one; further
+# topics describe it, but do not make it a result for their subject: "Solliciteren en uw cv
+# maken" (career, digital) is no computer course. Searches by topic (the ``topic`` filter and
+# the topics of synonyms) look for these subject tokens.
+SUBJECT_KIND = "maintopic"
+
+
+def subject_tokens(topics: tuple[str, ...] | list[str]) -> list[str]:
+    """Index tokens for a course's subject: its first topic and that topic's parents."""
+    if not topics:
+        return []
+    return [tag_token(SUBJECT_KIND, t) for t in vocabulary().topic_with_ancestors(topics[0])]
+
+
+def subject_tag(tag: str) -> str:
+    """The subject token for a topic tag ("topicdigital" -> "maintopicdigital"); others kept."""
+    return "main" + tag if tag.startswith("topic") else tag
+
+
 @lru_cache(maxsize=4096)
 def tag_token(kind: str, value: str) -> str:
     """A synthetic token for a facet, e.g. ("topic", "reading-writing") -> "topicreadingwriting".

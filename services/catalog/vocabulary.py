@@ -45,6 +45,14 @@ class Vocabulary:
         children = [term.id for term in self.topics if term.parent == topic_id]
         return (topic_id, *children)
 
+    def topic_with_ancestors(self, topic_id: str) -> tuple[str, ...]:
+        """A topic and the topics above it: an ``online-safety`` course is a ``digital`` one."""
+        parents = {term.id: term.parent for term in self.topics}
+        found = [topic_id]
+        while parents.get(found[-1]) and parents[found[-1]] not in found:
+            found.append(parents[found[-1]])
+        return tuple(found)
+
     def label(self, kind: str, term_id: str) -> str:
         for term in getattr(self, kind):
             if term.id == term_id:

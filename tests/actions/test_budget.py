@@ -5,8 +5,9 @@ import requests
 import responses
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.budget import ActionBudgetIntro, ActionCheckBudget, ValidateBudgetForm, profile_from
+from actions.budget import BUDGET_SLOTS, ActionCheckBudget, ValidateBudgetForm, profile_from
 from actions.clients.budget import BudgetClient
+from actions.i18n import say
 from tests.actions.conftest import make_tracker
 
 BASE = "http://budget.test"
@@ -88,10 +89,50 @@ def test_budget_service_failure_gives_a_phone_number(failure):
     assert message["phone"]
 
 
-def test_stap_is_said_to_have_ended():
-    dispatcher = CollectingDispatcher()
-    ActionBudgetIntro().run(dispatcher, make_tracker(text="kan ik STAP budget krijgen"), {})
-    assert [m["response"] for m in dispatcher.messages] == ["stap_ended", "budget_intro"]
+@responses.activate
+@pytest.mark.parametrize(
+    ("status", "verdict"),
+    [
+        ("eligible", "verdict_yes"),
+        ("maybe", "verdict_maybe"),
+        ("not_eligible", "verdict_no"),
+        ("closed", "verdict_closed"),
+    ],
+)
+def test_a_named_scheme_gets_a_direct_answer_first(status, verdict):
+    answer = result("levenlanglerenkrediet", status, "https://duo.example")
+    answer["reasons"] = ["U bent 57 jaar of ouder.", "Een tweede reden."]
+    responses.post(
+        f"{BASE}/v1/eligibility",
+        json={"results": [result("bibliotheek-gratis", "eligible"), answer]},
+    )
+    [message] = run_check({"age": "60", "scheme_asked": "levenlanglerenkrediet"})
+    assert message["text"].startswith(say("nl", verdict) + " Levenlanglerenkrediet: ")
+    assert "U bent 57 jaar of ouder." in message["text"]
+    assert "Bel het loket." in message["text"]
+    assert [b["payload"] for b in message["buttons"]] == ["/ask_budget", "/human_handoff"]
+
+
+@responses.activate
+def test_a_named_scheme_asks_only_what_it_still_misses():
+    import asyncio
+
+    answer = result("levenlanglerenkrediet", "maybe")
+    answer["missing"] = ["age"]
+    responses.post(f"{BASE}/v1/eligibility", json={"results": [answer]})
+    tracker = make_tracker({"scheme_asked": "levenlanglerenkrediet"})
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BUDGET_URL", BASE)
+        from bot.settings import settings
+
+        settings.cache_clear()
+        asked = asyncio.run(
+            ValidateBudgetForm().required_slots(
+                list(BUDGET_SLOTS), CollectingDispatcher(), tracker, {}
+            )
+        )
+        settings.cache_clear()
+    assert asked == ["age"]
 
 
 async def required(goal):
@@ -106,13 +147,13 @@ async def required(goal):
 @pytest.mark.parametrize(
     ("goal", "asked"),
     [
-        (None, ["age", "situation", "goal"]),
-        ("dutch_language", ["age", "situation", "goal", "integration_obligation"]),
-        ("vocational", ["age", "situation", "goal", "municipality"]),
-        ("career_advice", ["age", "situation", "goal"]),
+        (None, ["situation"]),
+        ("dutch_language", ["situation", "integration_obligation"]),
+        ("vocational", ["situation"]),
+        ("career_advice", ["situation"]),
     ],
 )
-def test_inburgering_and_place_are_asked_only_when_they_matter(goal, asked):
+def test_the_situation_is_asked_and_inburgering_only_when_it_matters(goal, asked):
     import asyncio
 
     assert asyncio.run(required(goal)) == asked

@@ -10,7 +10,6 @@ from actions.courses import (
     PAGE_SIZE,
     ActionCourseDetails,
     ActionMoreCourses,
-    ActionPrepareCourseSearch,
     ActionSearchCourses,
     ValidateCourseForm,
     known_topics,
@@ -73,6 +72,7 @@ def test_search_shows_three_courses_each_with_a_details_button():
         "Wanneer: dinsdag 10:00-12:00",
         "Kosten: gratis",
         "Door: Bibliotheek Breda",
+        "Aanmelden: https://example.org/aanmelden",
     ]
     assert courses[0]["buttons"][0]["title"] == "Meer over deze cursus"
     assert '"course_id": "c-0"' in courses[0]["buttons"][0]["payload"]
@@ -179,16 +179,6 @@ def test_unknown_course_is_said_plainly():
     responses.get(f"{BASE}/courses/{GONE_ID}", status=404)
     messages, _ = run(ActionCourseDetails(client()), slots={"course_id": GONE_ID})
     assert messages[0]["response"] == "course_not_found"
-
-
-def test_prepare_keeps_the_place_and_what_was_just_said():
-    _, events = run(
-        ActionPrepareCourseSearch(),
-        slots={"municipality": "Breda", "topic": "dutch"},
-        entities=[{"entity": "topic", "value": "digital"}],
-    )
-    cleared = {e["name"] for e in events if e["value"] is None}
-    assert cleared == {"time_of_day", "free_only", "support_language"}
 
 
 def validate(slot, value, **tracker_args):

@@ -11,9 +11,10 @@ from actions.clients.budget import SchemeResult
 from actions.clients.catalog import CatalogClient, CourseSearch, CourseSummary, Organization
 from actions.courses import ActionSearchCourses, describe_course, wish_buttons
 from actions.i18n import LANGUAGES, say
+from actions.reading import ActionReadMessage
 from actions.repair import ActionSimplify
 from actions.support import describe_organization
-from actions.welcome import ActionChangeLanguage, ActionDetectLanguage, ActionOutOfScope
+from actions.welcome import ActionChangeLanguage, ActionOutOfScope
 from tests.actions.conftest import make_tracker
 from tests.actions.test_courses import BASE, ooapi_course, page
 
@@ -49,45 +50,57 @@ def test_without_a_language_the_choice_is_offered():
     assert events == []
 
 
-def test_writing_in_another_language_is_answered_with_an_offer_in_both():
+def slot_values(events, name):
+    return [e["value"] for e in events if e.get("event") == "slot" and e.get("name") == name]
+
+
+def test_writing_in_another_language_is_answered_in_it_at_once():
     messages, events = run(
-        ActionDetectLanguage(),
+        ActionReadMessage(),
         slots={"language": "nl"},
         text="I am looking for a course",
         latest={"detected_language": {"language": "en", "confidence": 0.9}},
     )
-    [offer] = messages
-    assert offer["text"].splitlines() == [
-        "Would you like to continue in English?",
-        "Wilt u verder in het Engels?",
-    ]
-    assert [b["payload"] for b in offer["buttons"]] == [
-        '/change_language{"language": "en"}',
-        '/change_language{"language": "nl"}',
-    ]
-    assert [b["title"] for b in offer["buttons"]] == ["English", "Nederlands"]
-    assert events[0]["name"] == "language_offered" and events[0]["value"] == "en"
+    [note] = messages
+    assert note["text"] == say("en", "answering_in_language")
+    assert [b["payload"] for b in note["buttons"]] == ['/change_language{"language": "nl"}']
+    assert [b["title"] for b in note["buttons"]] == ["Nederlands"]
+    assert slot_values(events, "language") == ["en"]
+
+
+def test_a_chosen_language_is_kept_when_detection_disagrees():
+    messages, events = run(
+        ActionReadMessage(),
+        slots={"language": "nl", "language_chosen": True},
+        text="I am looking for a course",
+        latest={"detected_language": {"language": "en", "confidence": 0.9}},
+    )
+    assert messages == [] and slot_values(events, "language") == []
 
 
 @pytest.mark.parametrize(
     ("slots", "latest", "text", "entities"),
     [
         ({"language": "en"}, {"language": "en", "confidence": 0.9}, "a course", None),
-        ({"language": "nl", "language_offered": "en"}, {"language": "en"}, "a course", None),
         ({"language": "nl"}, None, "hallo", None),
         ({"language": "nl"}, {"language": "ar"}, '/change_language{"language": "ar"}', None),
-        ({"language": "nl"}, {"language": "en"}, "English please", language_entity("en")),
     ],
 )
-def test_no_offer_when_nothing_to_offer(slots, latest, text, entities):
+def test_no_switch_when_nothing_to_switch(slots, latest, text, entities):
     messages, events = run(
-        ActionDetectLanguage(),
+        ActionReadMessage(),
         slots=slots,
         text=text,
         entities=entities,
         latest={"detected_language": latest} if latest else None,
     )
-    assert messages == [] and events == []
+    assert messages == [] and slot_values(events, "language") == []
+
+
+def test_speak_english_to_me_is_a_choice():
+    _, events = run(ActionReadMessage(), slots={"language": "nl"}, text="please speak English")
+    assert slot_values(events, "language") == ["en"]
+    assert slot_values(events, "language_chosen") == [True]
 
 
 def course(**overrides):
@@ -108,13 +121,14 @@ def course(**overrides):
 def test_a_course_in_english_keeps_its_dutch_name_and_shows_its_languages():
     assert describe_course(course(), "en").splitlines() == [
         "Klik & Tik",
-        "Where: online",
+        "Where: online, from home",
         "Start: 12-01-2027",
         "When: dinsdag 10:00-12:00",
         "Cost: free",
         "By: Bibliotheek Breda",
         "Taught in: Dutch",
         "Also help in: Arabic, English",
+        "Sign up: ask Bibliotheek Breda",
     ]
 
 
@@ -230,8 +244,8 @@ def test_simpler_in_another_language_says_that_language_again():
     [
         ("find_course", None, False),
         ("inform", "course_form", False),
-        ("inform", None, True),
-        ("change_language", "course_form", True),
+        ("inform", None, False),
+        ("change_language", "course_form", False),
     ],
 )
 def test_a_language_named_in_passing_does_not_switch(intent, active_loop, kept):
@@ -242,9 +256,9 @@ def test_a_language_named_in_passing_does_not_switch(intent, active_loop, kept):
         {"event": "slot", "name": "language", "value": "en"},
     ]
     _, events = run(
-        ActionDetectLanguage(),
+        ActionReadMessage(),
         events=before,
-        slots={"language": "en"},
+        slots={"language": "en", "language_chosen": True},
         intent=intent,
         entities=language_entity("en"),
         active_loop=active_loop,

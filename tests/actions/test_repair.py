@@ -2,7 +2,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.privacy import ActionForgetMe
 from actions.repair import ActionFallback, ActionRepeat, ActionSimplify, ActionStopForm
-from actions.routing import ActionRouteAnswer
+from actions.router import ActionRoute
 from actions.welcome import ActionOutOfScope
 from tests.actions.conftest import make_tracker
 
@@ -114,17 +114,18 @@ def test_other_questions_say_what_the_assistant_can_do():
     assert dispatcher.messages[0]["response"] == "utter_out_of_scope"
 
 
-def test_an_answer_without_a_question_starts_the_flow_it_fits():
+def test_facts_without_a_question_start_the_task_they_fit():
     cases = {
-        "topic": "course_form",
-        "help_kind": "support_form",
-        "situation": "budget_form",
+        "computer": "course_form",
+        "ik kan niet goed lezen": "support_form",
+        "ik ben werkloos": "budget_form",
     }
-    for entity, form in cases.items():
+    for text, form in cases.items():
         dispatcher = CollectingDispatcher()
-        tracker = make_tracker(entities=[{"entity": entity, "value": "x"}])
-        events = ActionRouteAnswer().run(dispatcher, tracker, {})
-        assert events[-1] == {"event": "active_loop", "timestamp": None, "name": form}
+        tracker = make_tracker(text=text, intent="inform")
+        events = ActionRoute().run(dispatcher, tracker, {})
+        assert events[-1] == {"event": "active_loop", "timestamp": None, "name": form}, text
     dispatcher = CollectingDispatcher()
-    assert ActionRouteAnswer().run(dispatcher, make_tracker(), {}) == []
+    events = ActionRoute().run(dispatcher, make_tracker(text="hm", intent="inform"), {})
+    assert not [e for e in events if e.get("event") == "active_loop"]
     assert dispatcher.messages[0]["response"] == "utter_menu"

@@ -31,9 +31,10 @@ def test_leaving_and_switching_close_or_replace_the_form():
     for form in dialogue_rules.FORMS:
         assert rules[f"forget_me during {form}"]["steps"][-1] == {"active_loop": None}
         assert rules[f"stop during {form}"]["steps"][-1] == {"active_loop": None}
-        for intent, actions in dialogue_rules.SWITCH.items():
+        for intent in dialogue_rules.SWITCH:
             name = f"{intent} during {form}"
-            if actions[-1] == form:
+            target = dialogue_rules.SWITCH_TARGET[intent]
+            if target == form:
                 assert name not in rules
             else:
-                assert rules[name]["steps"][-1] == {"active_loop": actions[-1]}
+                assert rules[name]["steps"][-1] == {"active_loop": target}

@@ -187,8 +187,9 @@ def test_personal_numbers_are_masked_in_the_stored_tracker(stack):
 
 @pytest.mark.parametrize(
     "message",
-    ["", " ", "😀😀😀", "x" * 5000, "<script>alert(1)</script>", "مرحبا كيف حالك",
-     '/inform{"callback_consent": true}', "' OR 1=1 --"],
+    ["", " ", "😀😀😀", "x" * 5000, "x" * 2000, "<script>alert(1)</script>", "مرحبا كيف حالك",
+     '/inform{"callback_consent": true}', "' OR 1=1 --", "74", "0", "99999999",
+     "hallo I need a kurs bilgisayar in Breda please", "Привіт, ik zoek taalles"],
 )  # fmt: skip
 def test_odd_input_always_gets_an_answer(stack, message):
     answers = Citizen(stack).say(message)

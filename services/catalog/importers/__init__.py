@@ -62,13 +62,22 @@ def write(store: SqlStore, batch: CatalogBatch, report: ImportReport) -> ImportR
 
 
 def infer_topics(*texts: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Topics and audiences whose vocabulary terms occur in the texts (for feeds without them)."""
-    words = text.words(" ".join(texts))
-    found: set[str] = set()
-    for size in (3, 2, 1):
-        for start in range(0, len(words) - size + 1):
-            found.update(synonym_table().get(tuple(words[start : start + size]), ()))
-    topics = tuple(sorted(t.removeprefix("topic") for t in found if t.startswith("topic")))
+    """Topics and audiences whose vocabulary terms occur in the texts (for feeds without them).
+
+    The first topic is the course's subject (text.subject_tokens): the one named most often in
+    the first text (the course name), then in all texts; ties in alphabetical order.
+    """
+    counts: dict[str, list[int]] = {}
+    for position, value in enumerate(texts):
+        words = text.words(value or "")
+        for size in (3, 2, 1):
+            for start in range(0, len(words) - size + 1):
+                for tag in synonym_table().get(tuple(words[start : start + size]), ()):
+                    seen = counts.setdefault(tag, [0, 0])
+                    seen[0] -= position == 0
+                    seen[1] -= 1
+    found = sorted(counts, key=lambda tag: (*counts[tag], tag))
+    topics = tuple(t.removeprefix("topic") for t in found if t.startswith("topic"))
     audiences = tuple(sorted(t.removeprefix("audience") for t in found if t.startswith("audience")))
     return _ids("topics", topics), _ids("audiences", audiences)
 

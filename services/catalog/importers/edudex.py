@@ -18,7 +18,7 @@ the provider (an organization primaryCode already in the catalog, or a new one).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from xml.etree.ElementTree import Element  # noqa: S405 - only the type; parsing is defusedxml
 
@@ -275,7 +275,9 @@ def _run(
         schedule=schedule,
         address=address,
         cost_cents=_tuition(run),
-        enroll_end_date=start - timedelta(days=1),
+        # No sign-up deadline is read from the feed, so none is given (a guessed one would be
+        # told to people as a fact).
+        enroll_end_date=None,
         source="edudex",
     )
 

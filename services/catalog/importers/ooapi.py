@@ -293,14 +293,31 @@ def _offering(
         schedule=ext.get("schedule") if isinstance(ext.get("schedule"), str) else None,
         address=address,
         cost_cents=_cost(raw.get("priceInformation")),
-        max_students=raw.get("maxNumberStudents")
-        if isinstance(raw.get("maxNumberStudents"), int)
-        else None,
+        max_students=_count(raw.get("maxNumberStudents")),
         accessibility=_strings(ext.get("accessibility"), vocabulary().accessibility_ids()),
+        enroll_end_date=_day(raw.get("enrollEndDate")),
         link=raw.get("link") if isinstance(raw.get("link"), str) else None,
         example_data=bool(ext.get("exampleData", course.example_data)),
         source=source,
+        enroll_start_date=_day(raw.get("enrollStartDate")),
+        enrolled_students=_count(raw.get("enrolledNumberStudents")),
     )
+
+
+def _count(raw: Any) -> int | None:
+    """A number of students (OOAPI: number, int32, minimum 0); anything else is unknown."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    if raw != raw or raw < 0 or raw > 2**31 - 1 or raw != int(raw):
+        return None
+    return int(raw)
+
+
+def _day(raw: Any) -> date | None:
+    try:
+        return date.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
 
 
 def _cost(raw: Any) -> int | None:

@@ -16,6 +16,7 @@ from services.catalog.problems import bad_request
 from services.catalog.search import distances_from, plan_query, tag_filter
 from services.catalog.store import SqlStore
 from services.catalog.store.queries import CourseHit, CourseQuery, OfferingFilter, Page, PageRequest
+from services.catalog.text import SUBJECT_KIND
 from services.catalog.vocabulary import vocabulary
 
 DEFAULT_MAX_DISTANCE_KM = 25.0
@@ -127,7 +128,7 @@ def course_params(
         str | None,
         Query(
             description="Leerwijzer: rank by distance from this municipality (name or CBS "
-            "code); online offerings count as everywhere."
+            "code): in-person offerings nearest first, online offerings after them."
         ),
     ] = None,
     maxDistanceKm: Annotated[  # noqa: N803
@@ -190,7 +191,8 @@ def course_query(
         origin = plan.municipality
     tags = []
     for topic in topics:
-        tags.append(tag_filter("topic", _topic_family(topic)))
+        # Courses about the topic (their first topic, or a sub-topic of it), text.SUBJECT_KIND.
+        tags.append(tag_filter(SUBJECT_KIND, _topic_family(topic)))
     if audiences:
         tags.append(tag_filter("audience", audiences))
     if support:

@@ -48,9 +48,17 @@ from services.catalog.store.queries import (
 )
 
 _CHUNK = 500
-# Bumped on any table change; an old catalog of only example data is rebuilt on start.
-SCHEMA_VERSION = 2
+# Bumped on any table or index-token change; an old catalog of only example data is rebuilt
+# on start, one of a version in REINDEX_FROM keeps its rows and gets its search index rebuilt.
+SCHEMA_VERSION = 3
+# Version 3 added subject tokens (text.subject_tokens) to the course index; the tables are
+# those of version 2.
+REINDEX_FROM = frozenset({2})
 KM_PER_DEGREE_LAT = 111.2
+# The squared "distance" of an online offering when a place is asked: beyond any radius
+# (maxDistanceKm is at most 400), so in-person offerings in or near the place come first and
+# online ones after them (ranking.make_rings puts them in the last ring).
+ONLINE_D2 = 1.0e7
 # How often a long-running server looks whether another process (an import) changed the data.
 GENERATION_CHECK_SECONDS = 2.0
 # Field matches (ranking.py, bitmaps over course row ids: 12.5 kB per 100,000 courses) kept
@@ -100,7 +108,8 @@ class SqlStore(abc.ABC):
     def initialize(self) -> None:
         with self.transaction() as cur:
             stored = self._stored_schema_version(cur)
-        if stored is not None and stored != SCHEMA_VERSION:
+        reindex = stored in REINDEX_FROM
+        if stored is not None and stored != SCHEMA_VERSION and not reindex:
             self._rebuild_example_store(stored)
         with self.transaction() as cur:
             for statement in self._schema():
@@ -113,6 +122,26 @@ class SqlStore(abc.ABC):
                     ),
                     {"key": key, "value": value},
                 )
+            if reindex:
+                self._reindex_courses(cur)
+                self._put_meta(cur, "schema_version", str(SCHEMA_VERSION))
+
+    def _reindex_courses(self, cur: Any) -> None:
+        """Write every course's index row anew (same rows and ids), in chunks of _CHUNK."""
+        last = 0
+        while True:
+            cur.execute(
+                self._sql("SELECT rid, doc FROM courses WHERE rid > :last ORDER BY rid LIMIT :n"),
+                {"last": last, "n": _CHUNK},
+            )
+            rows = cur.fetchall()
+            if not rows:
+                break
+            last = int(rows[-1][0])
+            self._write_courses(cur, [course_from_json(json.loads(row[1])) for row in rows])
+        self._after_write(cur)
+        cur.execute(self._sql("SELECT value FROM meta WHERE key = 'generation'"))
+        self._put_meta(cur, "generation", str(int(cur.fetchone()[0]) + 1))
 
     def _stored_schema_version(self, cur: Any) -> int | None:
         """The schema version of an existing catalog; None for a new database."""
@@ -394,6 +423,7 @@ class SqlStore(abc.ABC):
         for c in courses:
             tags = [
                 *(text.tag_token("topic", t) for t in c.topics),
+                *text.subject_tokens(c.topics),
                 *(text.tag_token("audience", a) for a in c.audiences),
                 *(text.tag_token("support", s) for s in c.support_languages),
             ]
@@ -815,7 +845,8 @@ class SqlStore(abc.ABC):
         )
 
     def _distance_sql(self, f: OfferingFilter, params: dict[str, Any]) -> str:
-        """Squared km from the asked place (equirectangular: exact enough within a region)."""
+        """Squared km from the asked place (equirectangular: exact enough within a region);
+        online offerings get ONLINE_D2, so they follow the in-person ones."""
         if f.origin is None:
             return "0"
         lat, lon = f.origin
@@ -825,10 +856,11 @@ class SqlStore(abc.ABC):
                 "lon0": lon,
                 "ky": KM_PER_DEGREE_LAT**2,
                 "kx": (KM_PER_DEGREE_LAT * math.cos(math.radians(lat))) ** 2,
+                "online_d2": ONLINE_D2,
             }
         )
         return (
-            "(CASE WHEN o.online = 1 THEN 0.0 ELSE :ky * (o.lat - :lat0) * (o.lat - :lat0) "
+            "(CASE WHEN o.online = 1 THEN :online_d2 ELSE :ky * (o.lat - :lat0) * (o.lat - :lat0) "
             "+ :kx * (o.lon - :lon0) * (o.lon - :lon0) END)"
         )
 
@@ -1077,10 +1109,11 @@ class _Reversed:
 
 
 def _distance_km(origin: tuple[float, float], offering: Offering | None) -> float | None:
-    """The distance shown to people: great-circle km between municipality points, 1 decimal."""
-    if offering is None:
+    """The distance shown to people: great-circle km between municipality points, 1 decimal;
+    None for an online offering (no distance to travel)."""
+    if offering is None or offering.mode == "online":
         return None
-    if offering.mode == "online" or offering.municipality_code is None:
+    if offering.municipality_code is None:
         return 0.0
     place = _municipality(offering.municipality_code)
     if place is None:

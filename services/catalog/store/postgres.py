@@ -194,7 +194,7 @@ class PostgresStore(SqlStore):
             params["atom"] = " | ".join(f"{word}:B" for word in words)
         else:
             weight = "A" if field == "name" else "D"
-            params["atom"] = " | ".join(f"{word}:*{weight}" for word in words)
+            params["atom"] = " | ".join(_prefix(word, weight) for word in words)
         return "SELECT rid FROM courses WHERE tsv @@ to_tsquery('simple', :atom)"
 
     # lat/lon are REAL: read as double precision, the exact values the distance SQL computes
@@ -224,8 +224,16 @@ def _field_queries(group: SearchGroup) -> list[tuple[str, int, str]]:
     """tsqueries for one group, per field: the name has weight A, tags B, the description D."""
     queries = []
     if group.terms:
-        queries.append(("n", FIELD_WEIGHTS["name"], " | ".join(f"{t}:*A" for t in group.terms)))
-        queries.append(("b", FIELD_WEIGHTS["body"], " | ".join(f"{t}:*D" for t in group.terms)))
+        name = " | ".join(_prefix(t, "A") for t in group.terms)
+        body = " | ".join(_prefix(t, "D") for t in group.terms)
+        queries.append(("n", FIELD_WEIGHTS["name"], name))
+        queries.append(("b", FIELD_WEIGHTS["body"], body))
     if group.tags:
         queries.append(("t", FIELD_WEIGHTS["tags"], " | ".join(f"{t}:B" for t in group.tags)))
     return queries
+
+
+def _prefix(term: str, weight: str) -> str:
+    """A prefix query in one field (weight); a term of several words needs all of them."""
+    parts = [f"{word}:*{weight}" for word in term.split()]
+    return parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"

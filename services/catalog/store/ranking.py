@@ -19,8 +19,10 @@ one more course are found:
   courses are found.
 
 Distances are those of the exact path: squared equirectangular km between municipality points
-(offerings.lat/lon), online offerings at 0, the same float expression in the same order, so a
-ring holds exactly the places the SQL would give the same distance and the radius check agrees.
+(offerings.lat/lon), the same float expression in the same order, so a ring holds exactly the
+places the SQL would give the same distance and the radius check agrees. Online offerings come
+after the in-person ones within the radius (the SQL gives them base.ONLINE_D2, beyond any
+radius; here they are the last ring).
 
 ``total`` is exact when it is known without extra work: always when offerings need not match
 (every candidate is listed), and otherwise when every tier was ranked to its end. Else it is
@@ -57,7 +59,8 @@ DIRECT_FACTOR = 1.0
 SMALL_SEARCH = 1000
 _FIRST_CHUNK = 32
 _MAX_CHUNK = 4096
-# The online "place": distance 0 from everywhere.
+# The online "place": with a place asked, online offerings come after every in-person
+# offering within the radius (its ring is the last one), see base.ONLINE_D2.
 ONLINE = ("online",)
 
 
@@ -236,7 +239,8 @@ def ring_key(rings: dict[tuple, int] | None, online: Any, lat: Any, lon: Any) ->
 def make_rings(
     places: list[tuple[float, float]], origin: tuple[float, float] | None, radius_km: float
 ) -> dict[tuple, int] | None:
-    """place (lat, lon) or ONLINE -> ring index; places at the same distance share a ring.
+    """place (lat, lon) or ONLINE -> ring index; places at the same distance share a ring,
+    online is the last ring (after every in-person place within the radius).
 
     The squared distance is computed exactly as base.SqlStore._distance_sql writes it, so the
     ring order and the radius check are the exact path's.
@@ -249,15 +253,17 @@ def make_rings(
     ky = KM_PER_DEGREE_LAT**2
     kx = (KM_PER_DEGREE_LAT * math.cos(math.radians(lat0))) ** 2
     r2 = radius_km**2
-    by_distance: dict[float, list[tuple]] = {0.0: [ONLINE]}
+    by_distance: dict[float, list[tuple]] = {}
     for lat, lon in places:
         d2 = ky * (lat - lat0) * (lat - lat0) + kx * (lon - lon0) * (lon - lon0)
         if d2 <= r2:
             by_distance.setdefault(d2, []).append((lat, lon))
     rings: dict[tuple, int] = {}
-    for index, d2 in enumerate(sorted(by_distance)):
+    ordered = sorted(by_distance)
+    for index, d2 in enumerate(ordered):
         for place in by_distance[d2]:
             rings[place] = index
+    rings[ONLINE] = len(ordered)  # after every place in the radius
     return rings
 
 

@@ -207,7 +207,7 @@ class SqliteStore(SqlStore):
         if field == "tags":
             params["atom"] = "tags : (" + " OR ".join(f'"{word}"' for word in words) + ")"
         else:
-            params["atom"] = f"{field} : (" + " OR ".join(f'"{word}" *' for word in words) + ")"
+            params["atom"] = f"{field} : (" + " OR ".join(_prefix(word) for word in words) + ")"
         return "SELECT rowid FROM course_fts WHERE course_fts MATCH :atom"
 
     def rid_list(self, name: str, params: dict[str, Any], rids: Sequence[int]) -> str:
@@ -235,7 +235,7 @@ def _field_queries(group: SearchGroup) -> list[tuple[str, int, str]]:
     Tokens are [a-z0-9] only (text.py), so quoting them is enough to keep the syntax safe.
     """
     queries = []
-    words = " OR ".join(f'"{term}" *' for term in group.terms)
+    words = " OR ".join(_prefix(term) for term in group.terms)
     if words:
         queries.append(("n", FIELD_WEIGHTS["name"], f"name : ({words})"))
         queries.append(("b", FIELD_WEIGHTS["body"], f"body : ({words})"))
@@ -243,3 +243,9 @@ def _field_queries(group: SearchGroup) -> list[tuple[str, int, str]]:
         tags = " OR ".join(f'"{tag}"' for tag in group.tags)
         queries.append(("t", FIELD_WEIGHTS["tags"], f"tags : ({tags})"))
     return queries
+
+
+def _prefix(term: str) -> str:
+    """A prefix query for a term; a term of several words (a phrase) needs all of them."""
+    parts = [f'"{word}" *' for word in term.split()]
+    return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"

@@ -1,9 +1,11 @@
+import dataclasses
+
 import pytest
 import requests
 import responses
 
 from actions.clients import ServiceUnavailable
-from actions.clients.catalog import CatalogClient, CourseSearch, Organization
+from actions.clients.catalog import CatalogClient, CourseSearch, CourseSummary, Organization
 
 BASE = "http://catalog.test/v5"
 
@@ -115,3 +117,94 @@ def test_organization_reads_address_hours_and_phone():
 def test_a_course_id_that_is_no_uuid_is_unknown_without_a_request(typed):
     assert CatalogClient(BASE).course(typed) is None
     assert len(responses.calls) == 0
+
+
+def test_summary_reads_the_sign_up_facts_of_the_next_offering():
+    item = ooapi_course()
+    item["ext"]["organizationPhone"] = "076 123 4567"
+    item["ext"]["organizationWebsite"] = "https://www.nieuweveste.nl"
+    item["ext"]["nextOffering"].update(
+        {
+            "modeOfDelivery": "situated",
+            "link": "https://example.org/aanmelden/123",
+            "enrollEndDate": "2027-01-09",
+            "placesLeft": 4,
+            "distanceKm": 9.8,
+            "addressLine": "Nieuwe Veste, Molenstraat 6, Breda",
+            "address": {"street": "Molenstraat", "streetNumber": "6", "city": "Breda"},
+        }
+    )
+    course = CourseSummary.from_ooapi(item)
+    assert course.online is False
+    assert course.signup_link == "https://example.org/aanmelden/123"
+    assert course.enroll_end_date == "2027-01-09"
+    assert course.places_left == 4
+    assert course.phone == "076 123 4567"
+    assert course.address == "Nieuwe Veste, Molenstraat 6, Breda"
+    assert course.distance_km == 9.8
+    assert course.website == "https://www.nieuweveste.nl"
+
+
+def test_summary_of_an_online_offering_has_no_address_or_distance():
+    item = ooapi_course(municipality="online")
+    item["link"] = "https://example.org/cursus"
+    item["ext"]["nextOffering"].update({"modeOfDelivery": "online", "distanceKm": 0.0})
+    course = CourseSummary.from_ooapi(item)
+    assert course.online is True
+    assert course.address is None and course.distance_km is None
+    # No sign-up page of the offering: the course's page.
+    assert course.signup_link == "https://example.org/cursus"
+
+
+def test_summary_without_sign_up_facts_leaves_them_unknown():
+    item = ooapi_course()
+    item["ext"]["nextOffering"].update({"placesLeft": "vol", "distanceKm": True, "link": " "})
+    course = CourseSummary.from_ooapi(item)
+    assert (course.signup_link, course.enroll_end_date, course.places_left) == (None, None, None)
+    assert (course.phone, course.address, course.distance_km, course.website) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert course.online is False
+
+
+def test_summary_address_falls_back_to_the_ooapi_address_and_location():
+    item = ooapi_course()
+    item["ext"]["nextOffering"]["address"] = {
+        "street": "Markt",
+        "city": "Roosendaal",
+        "ext": {"locationName": "Bibliotheek Roosendaal"},
+    }
+    assert CourseSummary.from_ooapi(item).address == "Bibliotheek Roosendaal, Markt, Roosendaal"
+    item["ext"]["nextOffering"].pop("address")
+    item["ext"]["nextOffering"]["locationName"] = "Bibliotheek Roosendaal"
+    assert CourseSummary.from_ooapi(item).address == "Bibliotheek Roosendaal"
+
+
+def test_summary_keeps_its_first_fields_in_order():
+    names = [f.name for f in dataclasses.fields(CourseSummary)]
+    assert names[:9] == [
+        "course_id",
+        "name",
+        "place",
+        "start_date",
+        "schedule",
+        "cost_eur",
+        "provider",
+        "teaching_languages",
+        "support_languages",
+    ]
+    assert names[9:16] == [
+        "online",
+        "signup_link",
+        "enroll_end_date",
+        "places_left",
+        "phone",
+        "address",
+        "distance_km",
+    ]
+    # Positional construction as before still works; the new facts default to unknown.
+    course = CourseSummary("id", "Klik & Tik", "Breda", None, None, None, None)
+    assert course.online is False and course.signup_link is None and course.distance_km is None

@@ -20,6 +20,7 @@ RESULT_KEYS = {
     "apply_url",
     "source_urls",
     "checked_on",
+    "missing",
 }
 ORDER = ["eligible", "maybe", "closed", "not_eligible"]
 FULL = {
@@ -43,7 +44,7 @@ def test_health_shows_stale_schemes_and_startup_warns(caplog):
     body = stale_client.get("/health").json()
     assert body["status"] == "ok"
     assert {item["id"] for item in body["stale_schemes"]} >= {"stap-budget", "inburgering"}
-    assert all(item["checked_on"] == "2026-11-27" for item in body["stale_schemes"])
+    assert all(item["checked_on"] < "2026-12-28" for item in body["stale_schemes"])
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("stap-budget is stale" in message for message in warnings)
 
@@ -231,3 +232,28 @@ def test_the_service_keeps_no_state_between_requests(client):
     first = client.post("/v1/eligibility", json=FULL).json()
     client.post("/v1/eligibility", json={"age": 17, "goal": "basic_skills"})
     assert client.post("/v1/eligibility", json=FULL).json() == first
+
+
+def test_an_adult_of_unknown_age_gets_what_holds_at_every_adult_age(client):
+    def results(body):
+        answer = client.post("/v1/eligibility", json=body).json()["results"]
+        return {r["scheme_id"]: (r["status"], r["missing"]) for r in answer}
+
+    retired = results({"situation": "retired", "goal": "basic_skills", "adult": True})
+    assert retired["bibliotheek-gratis"] == ("eligible", [])
+    # Without "adult", the under-18 rule leaves a scheme open on the age.
+    assert results({"situation": "employed"})["werkgever-studiekosten"] == ("maybe", ["age"])
+    assert results({"situation": "employed", "adult": True})["werkgever-studiekosten"] == (
+        "maybe",
+        [],
+    )
+    # The loan depends on the age (under 57): the age stays what is missing.
+    assert results({"goal": "vocational", "adult": True})["levenlanglerenkrediet"] == (
+        "maybe",
+        ["age"],
+    )
+
+
+def test_adult_must_be_true_or_false(client):
+    answer = client.post("/v1/eligibility", json={"adult": "ja"})
+    assert answer.status_code == 422

@@ -42,20 +42,91 @@ def test_action_client_contract_digital_in_breda(client):
         assert item["ext"]["exampleData"] is True
 
 
-def test_municipality_ranks_by_distance_and_online_counts_as_everywhere(client):
+def test_municipality_ranks_in_person_by_distance_then_online(client):
     body = client.get(
         "/v5/courses", params={"topic": "dutch", "municipality": "Roosendaal", "pageSize": 100}
     ).json()
     offers = [item["ext"]["nextOffering"] for item in body["items"]]
-    distances = [o["distanceKm"] for o in offers]
+    online = [o["municipality"] == "online" for o in offers]
+    # In person in or near the place first, online after them (still listed).
+    assert any(online) and not online[0]
+    assert online == sorted(online)
+    in_person = [o for o in offers if o["municipality"] != "online"]
+    distances = [o["distanceKm"] for o in in_person]
     assert distances == sorted(distances)
-    assert {o["municipality"] for o in offers if o["distanceKm"] == 0} >= {"Roosendaal", "online"}
+    assert in_person[0]["municipality"] == "Roosendaal" and distances[0] == 0
     roosendaal = geo.find_municipality("Roosendaal")
-    for offer in offers:
-        if offer["municipality"] != "online":
-            place = geo.find_municipality(offer["municipalityCode"])
-            assert abs(geo.distance_km(roosendaal, place) - offer["distanceKm"]) < 0.1
-            assert offer["distanceKm"] <= 25
+    for offer in in_person:
+        place = geo.find_municipality(offer["municipalityCode"])
+        assert abs(geo.distance_km(roosendaal, place) - offer["distanceKm"]) < 0.1
+        assert offer["distanceKm"] <= 25
+    # An online offering has no distance to travel.
+    assert all("distanceKm" not in o for o in offers if o["municipality"] == "online")
+    assert all(
+        "distanceKm" not in item["ext"]
+        for item in body["items"]
+        if item["ext"]["nextOffering"]["municipality"] == "online"
+    )
+
+
+def test_without_a_place_online_and_in_person_mix_by_start_date(client):
+    body = client.get("/v5/courses", params={"topic": "dutch", "pageSize": 100}).json()
+    starts = [item["ext"]["nextOffering"]["startDate"] for item in body["items"]]
+    assert starts == sorted(starts)
+    places = [item["ext"]["nextOffering"]["municipality"] for item in body["items"]]
+    first_online = places.index("online")
+    assert any(place != "online" for place in places[first_online:])
+
+
+def test_online_only_when_asked_with_a_place(client):
+    body = client.get(
+        "/v5/courses",
+        params={"q": "computer", "municipality": "Breda", "modeOfDelivery": "online"},
+    ).json()
+    assert body["items"]
+    assert {i["ext"]["nextOffering"]["municipality"] for i in body["items"]} == {"online"}
+
+
+def test_a_topic_finds_courses_about_it_not_ones_that_touch_it(client):
+    """ "Solliciteren en uw cv maken" (career, digital) is not a computer course."""
+    digital = client.get("/v5/courses", params={"topic": "digital", "pageSize": 250}).json()
+    family = {"digital", "digital-government", "online-safety"}
+    assert all(item["ext"]["topics"][0] in family for item in digital["items"])
+    assert "Solliciteren en uw cv maken" not in names(digital)
+    career = client.get("/v5/courses", params={"topic": "career", "pageSize": 250}).json()
+    assert "Solliciteren en uw cv maken" in names(career)
+    for place in ("Breda", "Etten-Leur"):
+        for params in ({"topic": "digital"}, {"q": "computercursus"}):
+            body = client.get("/v5/courses", params={**params, "municipality": place}).json()
+            assert "Solliciteren en uw cv maken" not in names(body), (place, params)
+
+
+def test_next_offering_carries_the_sign_up_facts(client):
+    body = client.get(
+        "/v5/courses", params={"topic": "digital", "municipality": "Breda", "pageSize": 50}
+    ).json()
+    in_person = [i for i in body["items"] if i["ext"]["nextOffering"]["municipality"] != "online"]
+    assert in_person
+    for item in in_person:
+        offer = item["ext"]["nextOffering"]
+        assert offer["addressLine"].endswith(offer["address"]["city"])
+        assert offer["enrollEndDate"] <= offer["startDate"]
+        # The example catalog knows no enrolled numbers: places left stay unknown, not invented.
+        assert "placesLeft" not in offer and "enrolledNumberStudents" not in offer
+        summary = CourseSummary.from_ooapi(item)
+        assert summary.address == offer["addressLine"] and summary.online is False
+        assert summary.enroll_end_date == offer["enrollEndDate"]
+        assert summary.distance_km == offer["distanceKm"]
+        assert summary.places_left is None
+    nieuwe_veste = next(
+        i for i in in_person if i["ext"]["nextOffering"].get("locationName") == "Nieuwe Veste"
+    )
+    line = nieuwe_veste["ext"]["nextOffering"]["addressLine"]
+    assert line == "Nieuwe Veste, Molenstraat 6, Breda"
+    websites = {
+        i["ext"]["organizationName"]: i["ext"].get("organizationWebsite") for i in body["items"]
+    }
+    assert websites["SeniorWeb"] == "https://www.seniorweb.nl"
 
 
 def test_a_place_without_local_offer_gets_nearby_and_online(client):

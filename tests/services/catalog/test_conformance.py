@@ -10,11 +10,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 import yaml
 
+from services.catalog import render
+from services.catalog.seed.generate import catalog
 from tests.services.catalog import spec
 
 IMPLEMENTED = [
@@ -153,3 +157,34 @@ def test_errors_are_problems(client, url, status):
         assert response.headers["content-type"].startswith("application/problem+json")
         spec.validate(response.json(), {"$ref": "#/components/schemas/Problem"})
         assert response.json()["status"] == str(status)
+
+
+def test_sign_up_facts_keep_records_valid():
+    """An offering with every sign-up fact (none in the example catalog) stays valid OOAPI."""
+    batch = catalog(date(2027, 3, 15))
+    by_id = {c.course_id: c for c in batch.courses}
+    organizations = {o.organization_id: o for o in batch.organizations}
+    offering = next(o for o in batch.offerings if o.mode != "online")
+    offering = replace(
+        offering,
+        link="https://example.org/aanmelden",
+        enroll_start_date=date(2027, 1, 4),
+        max_students=12,
+        enrolled_students=5,
+    )
+    parent = by_id[offering.course_id]
+    organization = organizations[parent.organization_id]
+    document = render.offering_document(offering, parent, organization=organization)
+    assert document["enrolledNumberStudents"] == 5 and document["ext"]["placesLeft"] == 7
+    spec.validate_response("/offerings/{offeringId}", document)
+    item = render.course(parent, organization=organization, offering=offering, distance_km=3.2)
+    assert item["ext"]["nextOffering"]["placesLeft"] == 7
+    spec.validate_response("/courses/{courseId}", item)
+    page = {
+        "pageSize": 10,
+        "pageNumber": 1,
+        "hasPreviousPage": False,
+        "hasNextPage": False,
+        "items": [item],
+    }
+    spec.validate_response("/courses", page)

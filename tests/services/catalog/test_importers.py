@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 import requests
 
-from services.catalog.importers import FeedError
+from services.catalog import render
+from services.catalog.importers import FeedError, infer_topics
 from services.catalog.importers.edudex import Provider, import_edudex
+from services.catalog.importers.ooapi import _count as ooapi_count
 from services.catalog.importers.ooapi import import_ooapi
 from services.catalog.seed.generate import organizations
 from services.catalog.store.queries import CourseQuery, OfferingQuery, PageRequest
@@ -44,6 +48,59 @@ def test_ooapi_import_copies_this_service(live_server, seeded_store, empty_store
         )
     again = import_ooapi(f"{live_server.url}/v5", empty_store)
     assert again.courses == report.courses and empty_store.counts() == source
+
+
+def test_ooapi_import_keeps_the_sign_up_facts(live_server, empty_store):
+    """OOAPI's offering link, enroll dates and student numbers reach nextOffering."""
+
+    class WithSignUp(requests.Session):
+        def get(self, url, params=None, **kwargs):
+            response = super().get(url, params=params, **kwargs)
+            if url.endswith("/offerings"):
+                body = response.json()
+                for item in body["items"]:
+                    item.update(
+                        {
+                            "link": "https://example.org/aanmelden",
+                            "enrollStartDate": "2026-01-05",
+                            "maxNumberStudents": 12.0,
+                            "enrolledNumberStudents": 5,
+                        }
+                    )
+                response._content = json.dumps(body).encode()
+            return response
+
+    report = import_ooapi(f"{live_server.url}/v5", empty_store, session=WithSignUp())
+    assert report.bad == [] and report.offerings > 0
+    course = next(iter(all_courses(empty_store).values()))
+    offering = empty_store.list_offerings(OfferingQuery(course_id=course.course_id)).items[0]
+    assert offering.link == "https://example.org/aanmelden"
+    assert offering.enroll_start_date == date(2026, 1, 5)
+    assert offering.enroll_end_date is not None  # the source's enrollEndDate
+    assert (offering.max_students, offering.enrolled_students, offering.places_left) == (12, 5, 7)
+    facts = render.next_offering(offering, None)
+    assert facts["link"] == "https://example.org/aanmelden"
+    assert facts["enrollStartDate"] == "2026-01-05" and facts["placesLeft"] == 7
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [(12, 12), (12.0, 12), (0, 0), (True, None), (-1, None), ("5", None)]
+)
+def test_ooapi_student_numbers_are_read_only_when_they_are_counts(raw, expected):
+    assert ooapi_count(raw) == expected
+    assert ooapi_count(float("inf")) is None and ooapi_count(2.5) is None
+
+
+def test_inferred_topics_put_the_subject_first():
+    topics, audiences = infer_topics(
+        "Computerles voor ouderen",
+        "Werk met de computer, vraag hulp bij DigiD en zoek werk op internet.",
+    )
+    assert topics[0] == "digital"
+    assert {"digital-government", "career"} <= set(topics)
+    assert audiences == ("older-people",)
+    # The name counts first, then how often a topic is named.
+    assert infer_topics("Solliciteren", "Met de computer op internet, computer")[0][0] == "career"
 
 
 class FailingOnPage(requests.Session):

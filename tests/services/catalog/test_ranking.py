@@ -44,6 +44,12 @@ def _workload() -> list[dict]:
         {"q": "computer", "municipality": "Breda", "maxDistanceKm": 5, "pageSize": 10},
         {"q": "tablet voor ouderen", "municipality": "Zundert", "pageSize": 250},
         {"topic": "dutch", "municipality": "Roosendaal", "pageSize": 100, "pageNumber": 9},
+        # Online after in person, online only, a small radius, a phrase (all of its words).
+        {"topic": "digital", "municipality": "Zundert", "maxDistanceKm": 5, "pageSize": 50},
+        {"q": "computer", "municipality": "Breda", "modeOfDelivery": "online", "pageSize": 20},
+        {"q": "lezen en schrijven", "municipality": "Etten-Leur", "pageSize": 20},
+        {"q": "whatsapp", "municipality": "Roosendaal", "pageSize": 50, "pageNumber": 2},
+        {"topic": "career", "municipality": "Breda", "maxDistanceKm": 0, "pageSize": 50},
     ]
     return found
 
@@ -124,3 +130,17 @@ def test_a_write_refreshes_the_cached_candidates(synthetic_store):
     assert after.total == synthetic_store._search_exact(query).total
     assert _seen(after) == _seen(synthetic_store._search_exact(query))
     assert before.total is not None
+
+
+def test_online_is_the_last_ring():
+    """With a place, online offerings follow every in-person place within the radius."""
+    origin = (51.5889, 4.7757)  # Breda
+    places = [(51.5889, 4.7757), (51.6400, 4.8600), (51.5300, 4.4600), (52.3700, 4.8900)]
+    rings = ranking.make_rings(places, origin, 25.0)
+    assert rings[(51.5889, 4.7757)] == 0
+    assert rings[(51.6400, 4.8600)] == 1
+    assert rings[(51.5300, 4.4600)] == 2
+    assert (52.3700, 4.8900) not in rings  # Amsterdam: outside the radius
+    assert rings[ranking.ONLINE] == max(rings.values()) == 3
+    assert ranking.ring_key(rings, 1, None, None) == 3
+    assert ranking.make_rings(places, None, 25.0) is None

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from services.catalog.search import TermIndex, plan_query
-from services.catalog.text import index_tokens, normalize, split_compound, stem, tag_token
+from services.catalog.text import (
+    SUBJECT_KIND,
+    index_tokens,
+    normalize,
+    split_compound,
+    stem,
+    subject_tokens,
+    tag_token,
+)
 
 INDEX = TermIndex(
     [
@@ -61,20 +69,42 @@ def test_typo_of_a_noise_word_is_dropped_and_the_rest_searched():
     plan = plan_query("curcus computr", INDEX)
     assert len(plan.groups) == 1
     assert "computer" in plan.groups[0].terms
-    assert tag_token("topic", "digital") in plan.groups[0].tags
+    assert tag_token(SUBJECT_KIND, "digital") in plan.groups[0].tags
 
 
 def test_compound_uses_its_first_part_and_synonyms():
     plan = plan_query("computervaardigheden", INDEX)
     assert "computer" in plan.groups[0].terms
-    assert tag_token("topic", "digital") in plan.groups[0].tags
+    assert tag_token(SUBJECT_KIND, "digital") in plan.groups[0].tags
 
 
 def test_phrase_synonym_and_place():
     plan = plan_query("nederlands leren praten in Breda", INDEX)
     assert plan.municipality is not None and plan.municipality.name == "Breda"
-    assert tag_token("topic", "dutch") in plan.groups[0].tags
+    assert tag_token(SUBJECT_KIND, "dutch") in plan.groups[0].tags
     assert all("breda" not in g.terms for g in plan.groups)
+
+
+def test_synonym_topics_are_searched_as_subjects():
+    """A synonym's topic finds courses about it (first topic), not ones that mention it."""
+    tags = plan_query("computercursus", INDEX).groups[0].tags
+    assert tags == (tag_token(SUBJECT_KIND, "digital"),)
+    assert subject_tokens(("career", "digital")) == [tag_token(SUBJECT_KIND, "career")]
+    # A sub-topic's course is about its parent too: "computer" finds the DigiD course.
+    assert subject_tokens(("digital-government",)) == [
+        tag_token(SUBJECT_KIND, "digital-government"),
+        tag_token(SUBJECT_KIND, "digital"),
+    ]
+    assert subject_tokens(()) == []
+
+
+def test_a_phrase_needs_all_its_words():
+    """ "lezen en schrijven" must not find "Uw ondernemingsplan schrijven" by one word."""
+    group = plan_query("lezen en schrijven", INDEX).groups[0]
+    assert group.terms == ("lezen schrijven",)
+    assert group.tags == (tag_token(SUBJECT_KIND, "reading-writing"),)
+    # A phrase with one meaningful word stays a plain prefix term.
+    assert plan_query("nederlands leren", INDEX).groups[0].terms == ("nederlands",)
 
 
 def test_stop_words_and_unknown_words():

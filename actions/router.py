@@ -1,0 +1,126 @@
+"""The router: from everything known, the best next step for what the person asked.
+
+A request (find a course, who pays, help nearby, or a message with facts but no clear
+question) comes here. The router decides what the person wants and then either answers at
+once, or asks the one fact that the answer still depends on (through the form of that task,
+which asks only for what is missing). In order:
+
+1. A question about one named scheme, or "do I have to pay this myself?" when the employer asks
+   for the course: a direct answer (yes, no or maybe, the reason that decides it, the next
+   step), then an offer to look at everything else.
+2. Who pays (a question about money): the schemes that fit.
+3. An everyday need that a desk helps with (DigiD, a letter from the municipality, "I cannot
+   read well"): help nearby, with a kind word where it is needed.
+4. A subject to learn: courses near the person.
+5. Facts without a question: the task they point to.
+
+`choose_task` is pure; `ActionRoute` carries it out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.i18n import language_of, say
+from actions.reading import read_facts
+from actions.understanding import Facts, lexicon
+
+COURSE, BUDGET, SCHEME, SUPPORT, MENU = "course", "budget", "scheme", "support", "menu"
+FORM_OF = {COURSE: "course_form", BUDGET: "budget_form", SCHEME: "budget_form",
+           SUPPORT: "support_form"}  # fmt: skip
+# The scheme that answers "my employer wants me to take a course: do I pay?"
+EMPLOYER_REQUIRED = "verplichte-scholing"
+STATEMENTS = ("find_course", "find_support", "inform")
+# "Moet ik dat zelf betalen?", "Is it free?" about a subject: the best scheme, answered directly.
+BEST = "best"
+INTENT_TASK = {"find_course": COURSE, "ask_budget": BUDGET, "find_support": SUPPORT}
+
+
+def wants_to_learn(facts: Facts, text: str, languages: tuple[str, ...]) -> bool:
+    from actions.understanding import normalize
+
+    norm = normalize(text)
+    return any(lexicon(code).has("learn_cues", norm) for code in (*languages, "nl", "en"))
+
+
+def choose_task(
+    intent: str | None, facts: Facts, slots: dict[str, Any], learn: bool, question: bool = True
+) -> str:
+    """Which task the message asks for, from its intent and its facts. `question`: the message
+    asks something ("?", a question intent); a scheme named in a statement is not a question."""
+    if facts.scheme == "inburgering" and facts.integration and not facts.pay_question:
+        facts.scheme = None  # "ik hoef niet in te burgeren": a fact, not a question about it
+    if facts.pay_question and facts.integration == "yes" and not facts.scheme:
+        facts.scheme = "inburgering"  # "ik moet inburgeren, moet ik de cursus zelf betalen?"
+    if (
+        facts.scheme
+        and facts.topic
+        and learn
+        and not (facts.pay_question or intent == "ask_budget")
+    ):
+        facts.scheme = None  # "ik wil knm leren voor het examen inburgering": a course
+    if facts.scheme:
+        return SCHEME
+    if facts.employer and (facts.pay_question or intent == "ask_budget"):
+        return SCHEME
+    if intent == "ask_budget" or facts.pay_question or (facts.no_money and not facts.topic):
+        return BUDGET
+    if facts.help_kind and not (facts.topic and learn):
+        return SUPPORT
+    if facts.topic or facts.learn_language:
+        return COURSE
+    if intent in INTENT_TASK:
+        return INTENT_TASK[intent]
+    if facts.situation or facts.goal or facts.age is not None:
+        return BUDGET
+    if facts.municipality or facts.online:
+        return COURSE
+    return MENU
+
+
+class ActionRoute(Action):
+    def name(self) -> str:
+        return "action_route"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = tracker.latest_message.get("text") or ""
+        facts = read_facts(tracker)
+        learn = wants_to_learn(facts, text, facts.languages)
+        question = "?" in text or intent not in STATEMENTS
+        task = choose_task(intent, facts, tracker.slots, learn, question)
+        changes: dict[str, Any] = {"results_page": 1}
+        if task == SCHEME:
+            changes["scheme_asked"] = facts.scheme or EMPLOYER_REQUIRED
+        elif task == BUDGET and facts.pay_question and (facts.topic or facts.goal):
+            changes["scheme_asked"] = BEST
+            if facts.employer and not tracker.get_slot("situation"):
+                changes["situation"] = "employed"
+        if "scheme_asked" not in changes and tracker.get_slot("scheme_asked"):
+            changes["scheme_asked"] = None
+        if task == COURSE and not facts.topic and intent == "find_course":
+            # A new search keeps the place, not the last subject or wishes.
+            changes.update(topic=None, course_query=None, time_of_day=None, free_only=None)
+        if task == SUPPORT and facts.help_kind:
+            changes["help_kind"] = facts.help_kind
+            if facts.help_kind == "reading-writing":
+                dispatcher.utter_message(text=say(language_of(tracker), "kind_reading"))
+        events: list[EventType] = []
+        if tracker.active_loop.get("name"):
+            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+        events += [SlotSet(key, value) for key, value in changes.items()]
+        if task == MENU:
+            dispatcher.utter_message(response="utter_menu")
+            return events
+        if task in (BUDGET, SCHEME) and not facts.said():
+            dispatcher.utter_message(response="budget_intro")
+        # The form asks what is still missing, one question at a time, or, when nothing is,
+        # ends at once and its rule gives the answer (search, schemes, help nearby).
+        return [*events, ActiveLoop(FORM_OF[task])]

@@ -1,0 +1,523 @@
+"""Reading the facts in a whole message, in any of the six languages.
+
+People put their facts in the first sentence: "Ik ben 45, werkloos, woon in Etten-Leur en wil
+kok worden. Wie betaalt dat?" The NLU model classifies the sentence and marks some entities;
+this module reads every fact the dialogue needs from the text itself, as canonical values only
+(an age as a number, a municipality as its CBS name, ids from the catalog and the budget
+service), so that nothing raw ever reaches a slot or a service.
+
+It is deterministic and knows nothing of Rasa: `understand(text, languages)` gives `Facts`. The
+words are data, one file per language in actions/lexicon/<code>.yml (matching rules in the
+header of `Lexicon`). Places come from services/geo (municipalities, towns and villages) plus
+the spellings of the lexicons (Arabic and Cyrillic script).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, fields
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from actions.dutch import parse_age
+from services.geo import municipality_for_place, normalize_name
+
+LEXICON_DIR = Path(__file__).with_name("lexicon")
+LANGUAGES = ("nl", "en", "ar", "tr", "uk", "pl")
+LATIN = ("nl", "en", "tr", "pl")
+MAX_TEXT = 2000
+MIN_AGE, MAX_AGE = 14, 110
+# Everyday words that are also the names of villages: never read as a place.
+NOT_PLACES = frozenset(
+    {"dorst", "hoeven", "made", "schijf", "zegge", "wouw", "heide", "klein", "rijen", "kaart"}
+)
+# "ik woon in Made": after these words an everyday word that is a village name is the village.
+PLACE_PREPOSITIONS = frozenset({"in", "uit", "te", "bij", "naar", "from", "near", "woon", "wonen"})
+ONLINE = "online"
+# "No" words too short to look for inside a text (Arabic entries match anywhere): only the whole
+# message counts.
+BARE_NO = frozenset({"لا", "لاء"})
+# Facts a goal follows from when no goal was named (budget schemes decide on the goal).
+GOAL_BY_TOPIC = {
+    "dutch": "dutch_language",
+    "integration": "dutch_language",
+    "reading-writing": "basic_skills",
+    "numeracy-money": "basic_skills",
+    "digital": "basic_skills",
+    "digital-government": "basic_skills",
+    "online-safety": "basic_skills",
+    "hospitality": "vocational",
+    "logistics": "vocational",
+    "technology-energy": "vocational",
+    "health-care": "vocational",
+    "administration": "vocational",
+    "business": "short_course",
+    "career": "career_advice",
+}
+HELP_KIND_BY_TOPIC = {
+    "digital-government": "digital-government",
+    "reading-writing": "reading-writing",
+}
+
+_ARABIC_DIACRITICS = re.compile(r"[\u064B-\u065F\u0670\u0640]")
+_ARABIC_LETTERS = re.compile(r"[\u0600-\u06FF]")
+_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_SPECIAL_LATIN = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "ß": "ss", "đ": "d", "ə": "e"})
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
+_NUMBER = re.compile(r"(?<![\d.,:/+\-])(\d{1,3})(?![\d:/]|[.,]\d)")
+_WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
+
+
+def normalize(text: str) -> str:
+    """Lower case; Latin letters without diacritics; Arabic letters in one form; ё as е."""
+    text = (text or "")[:MAX_TEXT].translate(_APOSTROPHES).translate(_ARABIC_DIGITS).lower()
+    text = text.translate(_SPECIAL_LATIN).replace("ё", "е")
+    out = []
+    for char in text:
+        if "a" <= char <= "z" or not char.isalpha():
+            out.append(char)
+            continue
+        name = unicodedata.name(char, "")
+        if name.startswith("LATIN"):
+            decomposed = unicodedata.normalize("NFKD", char)
+            out.append("".join(c for c in decomposed if not unicodedata.combining(c)))
+        else:
+            out.append(char)
+    text = "".join(out)
+    if _ARABIC_LETTERS.search(text):
+        text = _ARABIC_DIACRITICS.sub("", text)
+        text = re.sub("[أإآ]", "ا", text).replace("ة", "ه").replace("ى", "ي")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _pattern(entries: list[str], language: str) -> re.Pattern[str] | None:
+    """One regular expression for a list of entries (longest first)."""
+    parts = []
+    for entry in sorted({normalize(str(e)) for e in entries if str(e).strip()}, key=len)[::-1]:
+        if not entry:
+            continue
+        prefix = entry.endswith("*")
+        body = re.escape(entry.rstrip("*").strip()).replace(r"\ ", r"\s+")
+        if language == "ar" or not re.match(r"\w", entry):
+            parts.append(body)  # Arabic clitics attach to words; emoji have no word edges
+        else:
+            tail = r"\w*" if prefix else ""
+            parts.append(rf"(?<!\w){body}{tail}(?!\w)")
+    return re.compile("|".join(parts)) if parts else None
+
+
+class Lexicon:
+    """The words of one language (actions/lexicon/<code>.yml).
+
+    Matching: the text and the entries are normalized alike (`normalize`). Entries match whole
+    words or phrases; an entry ending in `*` matches every word that starts with it; Arabic
+    entries match anywhere (articles and prepositions attach to words).
+    """
+
+    def __init__(self, language: str, data: dict[str, Any]) -> None:
+        self.language = language
+        self.data = data
+        self._flat: dict[str, re.Pattern[str] | None] = {}
+        self._grouped: dict[str, dict[str, re.Pattern[str] | None]] = {}
+        for key in ("yes", "no", "dont_know", "age_cues", "online", "in_person", "learn_cues",
+                    "speak_cues", "employer", "pay_self", "no_money", "free_words"):  # fmt: skip
+            self._flat[key] = _pattern(list(data.get(key) or []), language)
+        for key in ("situations", "goals", "topics", "help_kinds", "integration", "schemes",
+                    "language_names", "places"):  # fmt: skip
+            groups = data.get(key) or {}
+            self._grouped[key] = {
+                name: _pattern(list(words or []), language) for name, words in groups.items()
+            }
+        self.common_words = frozenset(normalize(str(w)) for w in data.get("common_words") or [])
+        numbers = data.get("number_words") or {}
+        self.units = {normalize(k): int(v) for k, v in (numbers.get("units") or {}).items()}
+        self.tens = {normalize(k): int(v) for k, v in (numbers.get("tens") or {}).items()}
+        self.joiners = {normalize(k) for k in numbers.get("joiners") or []}
+
+    def has(self, key: str, text: str) -> bool:
+        pattern = self._flat.get(key)
+        return bool(pattern and pattern.search(text))
+
+    def spans(self, key: str, text: str) -> list[tuple[int, int]]:
+        pattern = self._flat.get(key)
+        return [m.span() for m in pattern.finditer(text)] if pattern else []
+
+    def best(self, key: str, text: str) -> tuple[str, int, int] | None:
+        """The id whose longest entry matches (id, length, position), or None."""
+        found: tuple[str, int, int] | None = None
+        for name, pattern in self._grouped.get(key, {}).items():
+            if pattern is None:
+                continue
+            for match in pattern.finditer(text):
+                length = match.end() - match.start()
+                if found is None or length > found[1]:
+                    found = (name, length, match.start())
+        return found
+
+    def all(self, key: str, text: str) -> list[tuple[str, int]]:
+        """Every id that matches, with the position of its first match."""
+        hits = []
+        for name, pattern in self._grouped.get(key, {}).items():
+            match = pattern.search(text) if pattern else None
+            if match:
+                hits.append((name, match.start()))
+        return sorted(hits, key=lambda hit: hit[1])
+
+
+class _WordsLoader(yaml.SafeLoader):
+    """YAML without YAML 1.1 booleans: "yes", "no", "on" (Turkish ten) stay words."""
+
+
+_WordsLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_words(path: Path) -> dict[str, Any]:
+    """A lexicon file as plain data (every word a string)."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_WordsLoader) or {}  # noqa: S506
+
+
+@cache
+def lexicon(language: str) -> Lexicon:
+    path = LEXICON_DIR / f"{language}.yml"
+    return Lexicon(language, load_words(path) if path.exists() else {})
+
+
+@dataclass
+class Facts:
+    """What one message says. None: not said. Every value is canonical."""
+
+    age: int | None = None
+    municipality: str | None = None  # a municipality's name, or "online"
+    situation: str | None = None
+    goal: str | None = None
+    topic: str | None = None
+    help_kind: str | None = None
+    integration: str | None = None  # "yes" or "no"
+    scheme: str | None = None
+    answer: str | None = None  # "yes", "no" or "dont_know" when the message is just that
+    number: int | None = None  # the message is only a number
+    online: bool | None = None
+    learn_language: str | None = None  # a language to learn ("ik wil Engels leren")
+    speak_language: str | None = None  # a language to be answered in ("in English please")
+    employer: bool = False  # the employer asks for or pays the course
+    pay_question: bool = False  # "do I have to pay?", "who pays?", "is it free?"
+    no_money: bool = False
+    languages: tuple[str, ...] = field(default_factory=tuple)  # lexicons that found something
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def said(self) -> dict[str, Any]:
+        """Only the facts that were said (no defaults)."""
+        return {
+            key: value
+            for key, value in self.as_dict().items()
+            if value not in (None, False, ()) and key != "languages"
+        }
+
+
+def _words(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0), m.start(), m.end()) for m in _WORDS.finditer(text)]
+
+
+def _number_from_words(words: list[str], lex: Lexicon) -> int | None:
+    """Adjacent number words summed: 'seventy four', 'yetmis dort', 'اربعة و سبعون'."""
+    total, seen = 0, False
+    for word in words:
+        if word in lex.joiners:
+            continue
+        stripped = word[1:] if lex.language == "ar" and word.startswith("و") else word
+        value = lex.units.get(word, lex.tens.get(word))
+        if value is None and stripped != word:
+            value = lex.units.get(stripped, lex.tens.get(stripped))
+        if value is None:
+            return total if seen else None
+        total += value
+        seen = True
+    return total if seen else None
+
+
+def _ages(text: str, lexicons: list[Lexicon]) -> tuple[int | None, int | None]:
+    """(age, bare number). An age is a number next to an age word ("45 jaar", "I am 45",
+    "op mijn 60e", "60 yasindayim"); a message that is only a number is a bare number."""
+    stripped = re.sub(r"[^\w]", "", text)
+    if stripped.isdigit() and len(stripped) <= 3:
+        value = int(stripped)
+        return None, value
+    cue_spans = []
+    for lex in lexicons:
+        cue_spans += lex.spans("age_cues", text)
+    numbers: list[tuple[int, int, int]] = []
+    for match in _NUMBER.finditer(text):
+        after = text[match.end() : match.end() + 6]
+        if re.match(r"\s*(?:€|euro|eur\b|%|uur\b|u\b|km|cm|kg|x\b)", after):
+            continue
+        numbers.append((int(match.group(1)), match.start(), match.end()))
+    tokens = _words(text)
+    for lex in lexicons:
+        index = 0
+        while index < len(tokens):
+            run = []
+            start = tokens[index][1]
+            while index < len(tokens):
+                word = tokens[index][0]
+                bare = word[1:] if lex.language == "ar" and word.startswith("و") else word
+                if (
+                    word in lex.joiners
+                    and run
+                    or word in lex.units
+                    or word in lex.tens
+                    or bare in lex.units
+                    or bare in lex.tens
+                ):
+                    run.append(word)
+                else:
+                    break
+                index += 1
+            if run:
+                value = _number_from_words(run, lex)
+                if value is not None and value >= 10:
+                    numbers.append((value, start, tokens[index - 1][2]))
+            else:
+                index += 1
+    # Dutch compounds ("zevenenzestig") through actions.dutch.
+    for word, start, end in tokens:
+        if len(word) > 6 and word.isalpha():
+            value = parse_age(word)
+            if value is not None and value >= 20:
+                numbers.append((value, start, end))
+    ordinal = re.search(r"\b(?:mijn|m'n|mn|my|de|het)\s+(\d{2,3})\s*(?:e|ste|ste jaar|th)\b", text)
+    # "ik ben 45", "I am 45", "I'm 45" (a number of years said of oneself).
+    self_said = re.search(r"\b(?:ik ben|ben ik|i am|i'm|im)\s+(\d{2,3})\b(?!\s*(?:euro|€|%))", text)
+    if self_said and _plausible(int(self_said.group(1))):
+        return int(self_said.group(1)), None
+    if ordinal and _plausible(int(ordinal.group(1))):
+        return int(ordinal.group(1)), None  # "op mijn 60e", "at my 60th"
+    jarig = re.search(r"\b(\d{2,3})[- ]?(?:jarige?|jarig|yasinda\w*|yas\w*|letni\w*|lat\w*)", text)
+    if jarig:
+        return _plausible(int(jarig.group(1))), None
+    for value, start, end in numbers:
+        near = any(
+            (cue_end <= start and start - cue_end <= 14)
+            or (cue_start >= end and cue_start - end <= 14)
+            for cue_start, cue_end in cue_spans
+        )
+        if near and _plausible(value):
+            return value, None
+    return None, None
+
+
+def _plausible(value: int) -> int | None:
+    return value if MIN_AGE <= value <= MAX_AGE else None
+
+
+@cache
+def _region_names() -> dict[str, str]:
+    """Every West-Brabant municipality and town, normalized -> municipality name."""
+    import csv
+
+    from services.geo import PLACES_CSV, all_municipalities, region_members
+
+    region = region_members("west-brabant")
+    members = {m.code: m.name for m in all_municipalities() if m.code in region}
+    names = {normalize_name(name): name for name in members.values()}
+    with PLACES_CSV.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["municipality_code"] in members:
+                names[normalize_name(row["place"])] = members[row["municipality_code"]]
+    return names
+
+
+def fuzzy_place(text: str) -> str | None:
+    """A misspelled place of the region ("rosendaal", "etten leuer"), for a short answer."""
+    from rapidfuzz import process
+    from rapidfuzz.fuzz import ratio
+
+    key = normalize_name(text)
+    if len(key) < 5:
+        return None
+    found = process.extractOne(key, list(_region_names()), scorer=ratio, score_cutoff=85)
+    return _region_names()[found[0]] if found else None
+
+
+def _place(text: str, original: str, lexicons: list[Lexicon]) -> str | None:
+    for lex in lexicons:
+        hit = lex.best("places", text)
+        if hit:
+            found = municipality_for_place(hit[0])
+            if found:
+                return found.name
+    # Turkish case endings ("Breda'da", "Roosendaal'de") and Dutch possessives.
+    cleaned = re.sub(r"'(?:da|de|ta|te|dan|den|tan|ten|a|e|ya|ye|s|in|nin|un|nun)\b", "", original)
+    words = [w for w in re.split(r"[^\w\-']+", cleaned) if w]
+    for size in (4, 3, 2, 1):
+        for start in range(len(words) - size + 1):
+            chunk = words[start : start + size]
+            phrase = " ".join(chunk)
+            before = words[start - 1].lower() if start else ""
+            guarded = phrase.lower() in NOT_PLACES and before not in PLACE_PREPOSITIONS
+            if size == 1 and (guarded or len(phrase) < 4):
+                continue
+            if size > 1 and chunk[0].lower() in NOT_PLACES:
+                continue
+            found = municipality_for_place(phrase)
+            if found:
+                return found.name
+    return None
+
+
+def _language_wish(text: str, lexicons: list[Lexicon]) -> tuple[str | None, str | None]:
+    """(language to learn, language to speak) named in the text. Dutch named without a wish to
+    be answered in it is the language to learn: that is why newcomers name it."""
+    for lex in lexicons:
+        named = lex.all("language_names", text)
+        if not named:
+            continue
+        code = named[0][0]
+        if lex.has("learn_cues", text):
+            return code, None
+        if lex.has("speak_cues", text):
+            return None, code
+        if code == "nl":
+            return code, None
+    return None, None
+
+
+def understand(text: str, languages: tuple[str, ...] | list[str] = ("nl",)) -> Facts:
+    """Every fact in `text`, read with the lexicons of `languages` (Dutch and English always)."""
+    facts = Facts()
+    original = (text or "")[:MAX_TEXT]
+    if not original.strip() or original.lstrip().startswith("/"):
+        return facts
+    norm = normalize(original)
+    order = [code for code in (*languages, "nl", "en") if code in LANGUAGES]
+    lexicons = [lexicon(code) for code in dict.fromkeys(order)]
+    used: list[str] = []
+
+    def first(key: str) -> str | None:
+        for lex in lexicons:
+            hit = lex.best(key, norm)
+            if hit:
+                used.append(lex.language)
+                return hit[0]
+        return None
+
+    facts.age, facts.number = _ages(norm, lexicons)
+    facts.municipality = _place(norm, original, lexicons)
+    facts.situation = first("situations")
+    facts.learn_language, facts.speak_language = _language_wish(norm, lexicons)
+    facts.topic = first("topics")
+    facts.goal = first("goals")
+    facts.help_kind = first("help_kinds")
+    facts.integration = first("integration")
+    facts.scheme = first("schemes")
+    for lex in lexicons:
+        facts.employer = facts.employer or lex.has("employer", norm)
+        facts.pay_question = facts.pay_question or lex.has("pay_self", norm)
+        # "Is the library course free?": a question about paying.
+        facts.pay_question = facts.pay_question or ("?" in original and lex.has("free_words", norm))
+        facts.no_money = facts.no_money or lex.has("no_money", norm)
+        # The longer match wins: "niet online" is in person, not online.
+        online = max((e - b for b, e in lex.spans("online", norm)), default=0)
+        in_person = max((e - b for b, e in lex.spans("in_person", norm)), default=0)
+        if facts.online is None and (online or in_person):
+            facts.online = online > in_person
+    if facts.learn_language == "nl" and facts.topic not in ("reading-writing", "integration"):
+        # Learning Dutch is the subject, whatever work the message also mentions.
+        facts.topic = "dutch"
+        facts.goal = "dutch_language"
+    if facts.topic and not facts.goal:
+        facts.goal = GOAL_BY_TOPIC.get(facts.topic)
+    facts.answer = _short_answer(norm, lexicons)
+    facts.languages = tuple(dict.fromkeys(used))
+    return facts
+
+
+def _short_answer(norm: str, lexicons: list[Lexicon]) -> str | None:
+    """'ja', 'evet', 'так', 'نعم', 'weet ik niet' as the whole (short) message."""
+    words = _words(norm)
+    if not words or len(words) > 6:
+        return None
+    if norm.strip(" .!?،؟") in BARE_NO:
+        return "no"
+    for key, answer in (("dont_know", "dont_know"), ("no", "no"), ("yes", "yes")):
+        for lex in lexicons:
+            pattern = lex._flat.get(key)
+            if pattern is None:
+                continue
+            match = pattern.search(norm)
+            if match and (len(words) <= 3 or match.start() == 0):
+                return answer
+    return None
+
+
+_TURKISH_LETTERS = re.compile(r"[ğşı]")
+_POLISH_LETTERS = re.compile(r"[łąęśźżćń]")
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+_LATIN_WORD = re.compile(r"[a-zà-ÿğşıłąęśźżćń']+")
+
+
+def guess_language(text: str) -> str | None:
+    """The language of a short message the NLU's detector left open ("how do i get a digid").
+
+    In order: the script (Arabic, Cyrillic); letters only Turkish or Polish has (ğ ş ı, ł ą ę ś
+    ź ż ć ń); then the everyday words of each lexicon (`common_words`): the language with at
+    least two of them and more than any other. None when unsure: Dutch stays.
+    """
+    text = (text or "")[:MAX_TEXT]
+    if not text.strip() or text.lstrip().startswith("/"):
+        return None
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return None
+    if len(_ARABIC_LETTERS.findall(text)) > len(letters) / 2:
+        return "ar"
+    if len(_CYRILLIC.findall(text)) > len(letters) / 2:
+        return "uk"
+    lowered = text.lower()
+    if _TURKISH_LETTERS.search(lowered):
+        return "tr"
+    if _POLISH_LETTERS.search(lowered):
+        return "pl"
+    words = _words(normalize(text))
+    sure = _lingua(text)
+    if sure and len(words) >= 2 and sure[1] >= 0.7 and sure[2] >= 0.4:
+        return sure[0]
+    counts = {}
+    for code in ("nl", "en", "tr", "pl"):
+        common = lexicon(code).common_words
+        counts[code] = sum(1 for word, _, _ in words if word in common)
+    best = max(counts, key=lambda code: counts[code])
+    others = [n for code, n in counts.items() if code != best]
+    if counts[best] >= 2 and counts[best] > max(others):
+        return best
+    if counts[best] >= 1 and counts[best] > max(others) and sure and sure[0] == best:
+        return best  # one everyday word, and the detector leans the same way
+    return None
+
+
+@cache
+def _lingua_detector() -> Any:
+    from lingua import Language, LanguageDetectorBuilder
+
+    languages = (Language.DUTCH, Language.ENGLISH, Language.TURKISH, Language.POLISH)
+    return LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+_LINGUA_CODES = {"DUTCH": "nl", "ENGLISH": "en", "TURKISH": "tr", "POLISH": "pl"}
+
+
+def _lingua(text: str) -> tuple[str, float, float] | None:
+    """(language, confidence, margin over the next) among the Latin-script languages."""
+    values = _lingua_detector().compute_language_confidence_values(text[:500])
+    if not values:
+        return None
+    second = values[1].value if len(values) > 1 else 0.0
+    return _LINGUA_CODES[values[0].language.name], values[0].value, values[0].value - second

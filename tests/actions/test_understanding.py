@@ -1,0 +1,143 @@
+"""Facts read from whole messages in six languages (actions/understanding.py), and the router's
+choice of task (actions/router.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.router import BUDGET, COURSE, MENU, SCHEME, SUPPORT, choose_task
+from actions.understanding import normalize, understand
+
+
+def test_the_issue_example_gives_every_fact():
+    facts = understand(
+        "Ik ben 45, werkloos, woon in Etten-Leur en wil kok worden. Wie betaalt dat?", ["nl"]
+    )
+    assert facts.age == 45
+    assert facts.situation == "job_seeker"
+    assert facts.municipality == "Etten-Leur"
+    assert facts.topic == "hospitality"
+    assert facts.goal == "vocational"
+    assert facts.pay_question
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        ("Kan ik op mijn 60e nog levenlanglerenkrediet krijgen?", 60),
+        ("ik ben 74 jaar", 74),
+        ("I am 52 years old", 52),
+        ("52 yaşındayım", 52),
+        ("мені 45 років", 45),
+        ("mam 45 lat", 45),
+        ("عمري ٤٥ سنة", 45),
+        ("ik ben zevenenzestig jaar", 67),
+    ],
+)
+def test_ages_in_every_language(text, age):
+    assert understand(text, ["nl", "en", "tr", "uk", "pl", "ar"]).age == age
+
+
+@pytest.mark.parametrize(
+    ("text", "not_an_age"),
+    [("de cursus kost 45 euro", 45), ("om 10 uur", 10), ("postcode 4811 AB", 4811)],
+)
+def test_numbers_that_are_not_ages(text, not_an_age):
+    assert understand(text, ["nl"]).age is None
+
+
+def test_a_bare_number_is_a_number():
+    facts = understand("74", ["nl"])
+    assert facts.number == 74
+
+
+def test_a_named_scheme():
+    assert understand("kan ik levenlanglerenkrediet krijgen", ["nl"]).scheme == (
+        "levenlanglerenkrediet"
+    )
+
+
+def test_the_employer_and_paying_myself():
+    facts = understand("Mijn baas wil dat ik een cursus doe; moet ik die zelf betalen?", ["nl"])
+    assert facts.employer and facts.pay_question
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("evet", "tr"), ("так", "uk"), ("tak", "pl"), ("نعم", "ar"), ("ja hoor", "nl"), ("yes", "en")],
+)
+def test_yes_in_every_language(text, language):
+    assert understand(text, [language]).answer == "yes"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("hayır", "tr"), ("ні", "uk"), ("nie", "pl"), ("لا", "ar"), ("nee", "nl"), ("no", "en")],
+)
+def test_no_in_every_language(text, language):
+    assert understand(text, [language]).answer == "no"
+
+
+def test_learning_a_language_is_not_speaking_it():
+    learn = understand("I want to learn English", ["en"])
+    assert learn.learn_language == "en" and learn.speak_language is None
+    dutch = understand("ik wil Engels leren", ["nl"])
+    assert dutch.learn_language == "en" and dutch.speak_language is None
+    speak = understand("can you speak English please", ["en"])
+    assert speak.speak_language == "en" and speak.learn_language is None
+
+
+def test_learning_dutch_is_a_subject():
+    facts = understand("I want to learn Dutch, I live in Breda", ["en"])
+    assert facts.topic == "dutch"
+    assert facts.municipality == "Breda"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("ik wil mijn DigiD aanvragen", "digital-government"),
+        ("ik schaam me dat ik niet goed kan lezen", "reading-writing"),
+    ],
+)
+def test_everyday_needs_are_kinds_of_help(text, kind):
+    assert understand(text, ["nl"]).help_kind == kind
+
+
+def test_whatsapp_on_my_phone_is_digital():
+    assert understand("ik wil leren whatsappen op mijn telefoon", ["nl"]).topic == "digital"
+
+
+def test_places_with_turkish_endings_and_other_scripts():
+    assert understand("Breda'da bilgisayar kursu arıyorum", ["tr"]).municipality == "Breda"
+    assert understand("Oudenbosch", ["nl"]).municipality == "Halderberge"
+    assert understand("ik heb dorst", ["nl"]).municipality is None
+
+
+def test_normalize_folds_latin_only():
+    assert normalize("Hollandaca ÖĞRENMEK") == "hollandaca ogrenmek"
+    assert normalize("Київ") == "київ"
+
+
+def test_nothing_from_nothing():
+    for text in ("", "   ", "🙂", "/greet", "x" * 5000):
+        facts = understand(text, ["nl"])
+        assert facts.said() == {} or text.startswith("x")
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "task"),
+    [
+        ("ask_budget", "Kan ik op mijn 60e nog levenlanglerenkrediet krijgen?", SCHEME),
+        ("ask_budget", "Mijn baas wil dat ik een cursus doe; moet ik die zelf betalen?", SCHEME),
+        ("find_course", "Ik ben 45, werkloos en wil kok worden. Wie betaalt dat?", BUDGET),
+        ("find_course", "ik wil mijn DigiD aanvragen", SUPPORT),
+        ("find_course", "ik zoek een computercursus in Breda", COURSE),
+        ("inform", "ik woon in Breda", COURSE),
+        ("inform", "ik ben 67", BUDGET),
+        ("greet", "hallo", MENU),
+    ],
+)
+def test_the_router_chooses_the_task(intent, text, task):
+    facts = understand(text, ["nl"])
+    assert choose_task(intent, facts, {}, learn="cursus" in text or "leren" in text) == task

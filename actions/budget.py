@@ -29,6 +29,9 @@ SCHEME_SLOT = "scheme_asked"
 BEST = "best"
 # Loans are named last: they are repaid with interest.
 LOANS = ("levenlanglerenkrediet",)
+# Help for everyone (the library, free advice): named after a scheme for the person's own
+# situation when neither is sure.
+GENERAL_HELP = ("bibliotheek-gratis", "leerwerkloket")
 STAP = re.compile(r"\bstap\b|stap-?budget", re.IGNORECASE)
 SHOWN_STATUSES = ("eligible", "maybe")
 MAX_SCHEMES_SHOWN = 5
@@ -163,7 +166,12 @@ def best_result(results: list[SchemeResult], decided_only: bool = True) -> Schem
             for r in results
             if r.status == "eligible" or (not decided_only and r.status == "maybe")
         ),
-        key=lambda r: (r.status != "eligible", bool(r.missing), r.scheme_id in LOANS),
+        key=lambda r: (
+            r.status != "eligible",
+            bool(r.missing),
+            r.scheme_id in LOANS,
+            r.status != "eligible" and r.scheme_id in GENERAL_HELP,
+        ),
     )
     return ranked[0] if ranked else None
 
@@ -171,7 +179,17 @@ def best_result(results: list[SchemeResult], decided_only: bool = True) -> Schem
 VERDICTS = {"eligible": "verdict_yes", "maybe": "verdict_maybe", "closed": "verdict_closed"}
 
 
-def answer_one(dispatcher: CollectingDispatcher, result: SchemeResult, language: str) -> None:
+def scheme_result(tracker: Tracker) -> SchemeResult | None:
+    """The budget service's answer for the scheme asked about, with what is known now."""
+    asked = tracker.get_slot(SCHEME_SLOT)
+    if not asked or asked == BEST:
+        return None
+    return next((r for r in _results(tracker) if r.scheme_id == asked), None)
+
+
+def answer_one(
+    dispatcher: CollectingDispatcher, result: SchemeResult, language: str, buttons: bool = True
+) -> None:
     """A direct answer about one scheme: yes, no or maybe, the reason that decides it, the next
     step; then an offer to look at everything else."""
     verdict = say(language, VERDICTS.get(result.status, "verdict_no"))
@@ -197,7 +215,9 @@ def answer_one(dispatcher: CollectingDispatcher, result: SchemeResult, language:
         buttons=[
             {"title": say(language, "all_schemes"), "payload": "/ask_budget"},
             {"title": say(language, "talk_to_person"), "payload": "/human_handoff"},
-        ],
+        ]
+        if buttons
+        else [],
     )
 
 

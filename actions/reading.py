@@ -44,11 +44,10 @@ from actions.vocabulary import (
     canonical_age,
     known_topics,
 )
-from actions.welcome import asks_for_a_language, language_before
+from actions.welcome import CHOSEN_SLOT, asks_for_a_language, language_before
 
 DETECTED = "detected_language"
 _NON_LATIN = re.compile(r"[\u0600-\u06FF\u0400-\u04FF]")
-CHOSEN_SLOT = "language_chosen"  # the person picked a language: detection no longer switches
 UNCLEAR_SLOT = "unclear_answers"  # unclear answers in a row to the open question
 FREE_TEXT_TOPIC = "any"
 # Slots a form asks, and which fact answers them.
@@ -92,10 +91,14 @@ def latest_text(tracker: Tracker) -> str:
 
 
 def detected_language(tracker: Tracker) -> str | None:
-    """The NLU's detection, else a guess from script, letters and everyday words."""
+    """The NLU's detection, else a guess from script, letters and everyday words. Dutch names
+    ("levenlanglerenkrediet", "DigiD") in an English or Turkish sentence make the NLU's
+    detector say Dutch: then the guess, made without those names, decides."""
     message = tracker.latest_message or {}
     detected = (message.get(DETECTED) or {}).get("language")
-    return detected if detected in LANGUAGES else guess_language(message.get("text") or "")
+    if detected in LANGUAGES and detected != DEFAULT_LANGUAGE:
+        return detected
+    return guess_language(message.get("text") or "") or detected
 
 
 def read_facts(tracker: Tracker) -> Facts:

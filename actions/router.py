@@ -19,6 +19,7 @@ which asks only for what is missing). In order:
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -36,6 +37,10 @@ FORM_OF = {COURSE: "course_form", BUDGET: "budget_form", SCHEME: "budget_form",
 # The scheme that answers "my employer wants me to take a course: do I pay?"
 EMPLOYER_REQUIRED = "verplichte-scholing"
 STATEMENTS = ("find_course", "find_support", "inform")
+# Schemes whose names are also everyday words ("de inburgering", "de bibliotheek"): a question
+# about the scheme only when the message asks something or is about paying.
+EVERYDAY_NAMES = ("inburgering", "bibliotheek-gratis", "leerwerkloket")
+QUESTION_MARKS = ("?", "؟")
 # "Moet ik dat zelf betalen?", "Is it free?" about a subject: the best scheme, answered directly.
 BEST = "best"
 INTENT_TASK = {"find_course": COURSE, "ask_budget": BUDGET, "find_support": SUPPORT}
@@ -53,24 +58,30 @@ def choose_task(
 ) -> str:
     """Which task the message asks for, from its intent and its facts. `question`: the message
     asks something ("?", a question intent); a scheme named in a statement is not a question."""
-    if facts.scheme == "inburgering" and facts.integration and not facts.pay_question:
+    asked = facts.pay_question or intent == "ask_budget"
+    if facts.scheme == "inburgering" and (
+        facts.integration == "no" or (facts.integration and not facts.pay_question)
+    ):
         facts.scheme = None  # "ik hoef niet in te burgeren": a fact, not a question about it
     if facts.pay_question and facts.integration == "yes" and not facts.scheme:
         facts.scheme = "inburgering"  # "ik moet inburgeren, moet ik de cursus zelf betalen?"
-    if (
-        facts.scheme
-        and facts.topic
-        and learn
-        and not (facts.pay_question or intent == "ask_budget")
-    ):
+    if facts.scheme in EVERYDAY_NAMES and not asked and (facts.topic and learn or not question):
         facts.scheme = None  # "ik wil knm leren voor het examen inburgering": a course
+    desk = facts.help_kind and not (facts.topic and (learn or facts.help_kind == "dutch"))
+    if desk and not asked and not facts.employer:
+        return SUPPORT  # "wie helpt mij met de inburgering in Breda?": people nearby
     if facts.scheme:
         return SCHEME
-    if facts.employer and (facts.pay_question or intent == "ask_budget"):
+    if facts.employer and asked:
         return SCHEME
-    if intent == "ask_budget" or facts.pay_question or (facts.no_money and not facts.topic):
+    if asked or (facts.no_money and not facts.topic):
         return BUDGET
+    if facts.help_kind == "dutch" and facts.topic:
+        return COURSE  # a taalcafé or a conversation group is in the catalog, near the person
     if facts.help_kind and not (facts.topic and learn):
+        return SUPPORT
+    if facts.goal == "career_advice" and not facts.topic:
+        facts.help_kind = "work-learning-advice"  # "ik wil ander werk": advice nearby
         return SUPPORT
     if facts.topic or facts.learn_language:
         return COURSE
@@ -81,6 +92,23 @@ def choose_task(
     if facts.municipality or facts.online:
         return COURSE
     return MENU
+
+
+def with_slots(tracker: Tracker, values: dict[str, Any]) -> Tracker:
+    """The tracker as it will be after this action's slot changes."""
+    changed = copy.copy(tracker)
+    changed.slots = {**tracker.slots, **values}
+    return changed
+
+
+def answer_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """A question about one scheme whose answer still depends on a fact: "Misschien", the fact
+    it depends on, at once; the form then asks that fact, and the answer follows."""
+    from actions.budget import answer_one, budget_missing, scheme_result
+
+    result = scheme_result(tracker)
+    if result is not None and budget_missing(tracker):
+        answer_one(dispatcher, result, language_of(tracker), buttons=False)
 
 
 class ActionRoute(Action):
@@ -94,15 +122,15 @@ class ActionRoute(Action):
         text = tracker.latest_message.get("text") or ""
         facts = read_facts(tracker)
         learn = wants_to_learn(facts, text, facts.languages)
-        question = "?" in text or intent not in STATEMENTS
+        question = any(mark in text for mark in QUESTION_MARKS) or intent not in STATEMENTS
         task = choose_task(intent, facts, tracker.slots, learn, question)
         changes: dict[str, Any] = {"results_page": 1}
         if task == SCHEME:
             changes["scheme_asked"] = facts.scheme or EMPLOYER_REQUIRED
         elif task == BUDGET and facts.pay_question and (facts.topic or facts.goal):
             changes["scheme_asked"] = BEST
-            if facts.employer and not tracker.get_slot("situation"):
-                changes["situation"] = "employed"
+        if facts.employer and not tracker.get_slot("situation"):
+            changes["situation"] = "employed"  # "mijn baas wil ...": someone with an employer
         if "scheme_asked" not in changes and tracker.get_slot("scheme_asked"):
             changes["scheme_asked"] = None
         if task == COURSE and not facts.topic and intent == "find_course":
@@ -121,6 +149,33 @@ class ActionRoute(Action):
             return events
         if task in (BUDGET, SCHEME) and not facts.said():
             dispatcher.utter_message(response="budget_intro")
+        if task == SCHEME:
+            answer_first(dispatcher, with_slots(tracker, changes))
         # The form asks what is still missing, one question at a time, or, when nothing is,
         # ends at once and its rule gives the answer (search, schemes, help nearby).
         return [*events, ActiveLoop(FORM_OF[task])]
+
+
+class ActionRouteOrRespond(Action):
+    """ "Yes", "no" or "help" without an open question: the request the message also holds
+    ("nee, ik zoek een computercursus in Breda"), else the menu or what the assistant can do."""
+
+    RESPONSES = {
+        "help": "utter_help",
+        "thank": "utter_you_are_welcome",
+    }
+
+    def name(self) -> str:
+        return "action_route_or_respond"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        from actions.repair import route_if_it_has_facts
+
+        routed = route_if_it_has_facts(dispatcher, tracker, domain)
+        if routed is not None:
+            return routed
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        dispatcher.utter_message(response=self.RESPONSES.get(intent, "utter_menu"))
+        return []

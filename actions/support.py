@@ -113,6 +113,13 @@ class ActionOfferHuman(UsesCatalog, Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        from actions.reading import read_facts
+        from actions.router import ActionRoute
+
+        if read_facts(tracker).help_kind and not tracker.active_loop.get("name"):
+            # "Who can help me with a letter from the municipality?": the people nearby who
+            # help with that, not a general phone number.
+            return ActionRoute().run(dispatcher, tracker, domain)
         organization = None
         try:
             found = self.client.find_organizations(

@@ -35,6 +35,11 @@ MIN_AGE, MAX_AGE = 14, 110
 NOT_PLACES = frozenset(
     {"dorst", "hoeven", "made", "schijf", "zegge", "wouw", "heide", "klein", "rijen", "kaart"}
 )
+# The municipality as the one who pays, in the six languages (normalized spellings).
+MUNICIPALITY_PAYER = re.compile(
+    r"(?<!\w)(?:de gemeente|the municipality|belediye\w*|gmin[aey]|громад\w*|гемеенте|"
+    r"муніципалітет\w*)(?!\w)|بلدي"
+)
 # "ik woon in Made": after these words an everyday word that is a village name is the village.
 PLACE_PREPOSITIONS = frozenset({"in", "uit", "te", "bij", "naar", "from", "near", "woon", "wonen"})
 ONLINE = "online"
@@ -384,10 +389,25 @@ def _language_wish(text: str, lexicons: list[Lexicon]) -> tuple[str | None, str 
         if lex.has("learn_cues", text):
             return code, None
         if lex.has("speak_cues", text):
-            return None, code
+            # Speaking Dutch, said in another language, is what a newcomer wants to learn.
+            return (code, None) if code == "nl" and lex.language != "nl" else (None, code)
         if code == "nl":
             return code, None
     return None, None
+
+
+def online_wishes(lex: Lexicon, norm: str) -> list[tuple[int, int]]:
+    """Where the text wishes for online learning: any online word in a short message, else
+    one next to a word for learning ("online cursus", not "online solliciteren")."""
+    spans = lex.spans("online", norm)
+    if len(_words(norm)) <= 4:
+        return spans
+    learning = lex.spans("learn_cues", norm)
+    return [
+        (b, e)
+        for b, e in spans
+        if any(abs(lb - e) <= 12 or abs(b - le) <= 12 for lb, le in learning)
+    ]
 
 
 def understand(text: str, languages: tuple[str, ...] | list[str] = ("nl",)) -> Facts:
@@ -422,10 +442,12 @@ def understand(text: str, languages: tuple[str, ...] | list[str] = ("nl",)) -> F
         facts.employer = facts.employer or lex.has("employer", norm)
         facts.pay_question = facts.pay_question or lex.has("pay_self", norm)
         # "Is the library course free?": a question about paying.
-        facts.pay_question = facts.pay_question or ("?" in original and lex.has("free_words", norm))
+        asks = "?" in original or "؟" in original
+        facts.pay_question = facts.pay_question or (asks and lex.has("free_words", norm))
         facts.no_money = facts.no_money or lex.has("no_money", norm)
-        # The longer match wins: "niet online" is in person, not online.
-        online = max((e - b for b, e in lex.spans("online", norm)), default=0)
+        # The longer match wins: "niet online" is in person, not online. In a longer message an
+        # online word is a wish only next to a word for learning ("online solliciteren" is not).
+        online = max((e - b for b, e in online_wishes(lex, norm)), default=0)
         in_person = max((e - b for b, e in lex.spans("in_person", norm)), default=0)
         if facts.online is None and (online or in_person):
             facts.online = online > in_person
@@ -433,8 +455,16 @@ def understand(text: str, languages: tuple[str, ...] | list[str] = ("nl",)) -> F
         # Learning Dutch is the subject, whatever work the message also mentions.
         facts.topic = "dutch"
         facts.goal = "dutch_language"
+    if facts.scheme == "leerwerkloket":
+        facts.goal = "career_advice"  # asking about the Leerwerkloket is asking for its advice
     if facts.topic and not facts.goal:
         facts.goal = GOAL_BY_TOPIC.get(facts.topic)
+    # "Can UWV pay for it?", "Betaalt de gemeente dat?": a question about that payer's scheme.
+    if facts.pay_question and not facts.scheme:
+        if re.search(r"(?<!\w)uwv(?!\w)", norm):
+            facts.scheme = "uwv-scholing"
+        elif MUNICIPALITY_PAYER.search(norm) and facts.situation in (None, "social_assistance"):
+            facts.scheme = "gemeente-werk-scholing"
     facts.answer = _short_answer(norm, lexicons)
     facts.languages = tuple(dict.fromkeys(used))
     return facts
@@ -486,7 +516,10 @@ def guess_language(text: str) -> str | None:
         return "tr"
     if _POLISH_LETTERS.search(lowered):
         return "pl"
+    text = without_dutch_names(text)
     words = _words(normalize(text))
+    if not words:
+        return None
     sure = _lingua(text)
     if sure and len(words) >= 2 and sure[1] >= 0.7 and sure[2] >= 0.4:
         return sure[0]
@@ -501,6 +534,40 @@ def guess_language(text: str) -> str | None:
     if counts[best] >= 1 and counts[best] > max(others) and sure and sure[0] == best:
         return best  # one everyday word, and the detector leans the same way
     return None
+
+
+# Dutch names that people keep in every language ("DigiD", "UWV", "levenlanglerenkrediet"):
+# left out before the language of a message is judged.
+DUTCH_NAMES = frozenset(
+    "digid uwv duo mbo hbo wo nt2 knm vca ww aow bbl bol toeslag toeslagen zorgtoeslag "
+    "huurtoeslag belastingdienst gemeente bijstand inburgering taalhuis bibliotheek bieb "
+    "leerwerkloket werkplein avans curio mijnoverheid".split()
+)
+
+
+@cache
+def _dutch_name_words() -> frozenset[str]:
+    """Words of scheme names and places: Dutch whatever the language around them."""
+    words = set(DUTCH_NAMES)
+    for entries in (lexicon("nl").data.get("schemes") or {}).values():
+        for entry in entries or []:
+            name = normalize(str(entry)).rstrip("*")
+            if " " not in name and len(name) > 5:
+                words.add(name)  # a one-word name ("levenlanglerenkrediet"), not a phrase
+    for name in _region_names():
+        words.add(name)
+    return frozenset(words)
+
+
+def without_dutch_names(text: str) -> str:
+    """The text without the Dutch names it quotes, for judging its language."""
+    names = _dutch_name_words()
+    kept = [
+        word
+        for word in text.split()
+        if normalize(word).strip(".,!?;:()'\"") not in names and normalize_name(word) not in names
+    ]
+    return " ".join(kept)
 
 
 @cache

@@ -30,7 +30,7 @@ MUNICIPAL_SUBJECTS = (
     (r"uittreksel|geboorteakte|trouwen|huwelijk|birth certificate", "certificate"),
 )
 SUPPORTED_LANGUAGES = LANGUAGES
-OFFERED_SLOT = "language_offered"
+CHOSEN_SLOT = "language_chosen"  # a language the person chose: detection no longer switches
 
 
 def municipal_subject(text: str, language: str = DEFAULT_LANGUAGE) -> str | None:
@@ -106,9 +106,16 @@ class ActionChangeLanguage(Action):
                 return routed
             dispatcher.utter_message(response="language_choice")
             return []
+        chosen = [SlotSet(SLOT, language), SlotSet(CHOSEN_SLOT, True)]
+        from actions.repair import route_if_it_has_facts
+
+        # "ik kan niet goed lezen, ook niet in het Arabisch": the request, in that language.
+        routed = route_if_it_has_facts(dispatcher, tracker, domain)
+        if routed is not None:
+            return chosen + routed
         # The response is rendered with the slot as it is now: already the new language.
         dispatcher.utter_message(response="language_changed")
-        return [SlotSet(SLOT, language), SlotSet(OFFERED_SLOT, language)]
+        return chosen
 
 
 def asks_for_a_language(tracker: Tracker) -> bool:

@@ -141,3 +141,35 @@ def test_nothing_from_nothing():
 def test_the_router_chooses_the_task(intent, text, task):
     facts = understand(text, ["nl"])
     assert choose_task(intent, facts, {}, learn="cursus" in text or "leren" in text) == task
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "scheme"),
+    [
+        ("I lost my job and I'm on WW now. Can UWV pay for an Excel course?", "en", "uwv-scholing"),
+        ("Ik zit in de bijstand. Betaalt de gemeente dat?", "nl", "gemeente-werk-scholing"),
+        ("Czy STAP budżet jeszcze istnieje?", "pl", "stap-budget"),
+    ],
+)
+def test_a_payer_or_a_scheme_named_in_a_question(text, language, scheme):
+    assert understand(text, [language]).scheme == scheme
+
+
+def test_a_pay_question_about_a_subject_asks_for_the_best_scheme():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.router import BEST, ActionRoute
+    from tests.actions.conftest import make_tracker
+
+    tracker = make_tracker(
+        text="is lezen en schrijven leren gratis? ik ben 52", intent="ask_budget"
+    )
+    events = ActionRoute().run(CollectingDispatcher(), tracker, {})
+    assert {"event": "slot", "timestamp": None, "name": "scheme_asked", "value": BEST} in events
+    assert events[-1]["name"] == "budget_form"
+
+
+def test_not_having_to_integrate_is_not_a_question_about_inburgering():
+    facts = understand("ik hoef niet in te burgeren. is nederlandse les gratis?", ["nl"])
+    assert choose_task("ask_budget", facts, {}, learn=True) == BUDGET
+    assert facts.scheme is None

@@ -164,6 +164,23 @@ def fact_events(facts: Facts, requested: str | None, text: str = "") -> dict[str
     return values
 
 
+def canonical_slots(
+    tracker: Tracker, requested: str | None, skip: set[str] | None = None
+) -> list[EventType]:
+    """Raw values that Rasa's own mappings put in slots this turn: mapped, or dropped."""
+    events: list[EventType] = []
+    for slot in FACT_SLOTS:
+        value = tracker.get_slot(slot)
+        if slot in (skip or set()) or value is None:
+            continue
+        if slot == "topic" and requested == "topic" and value not in known_topics():
+            continue  # free text answering "Wat wilt u leren?": validate_course_form
+        fixed = canonical(slot, value)
+        if fixed != value:
+            events.append(SlotSet(slot, fixed))
+    return events
+
+
 class ActionReadMessage(Action):
     def name(self) -> str:
         return "action_validate_slot_mappings"
@@ -180,16 +197,7 @@ class ActionReadMessage(Action):
         events += language_events
         requested = tracker.get_slot("requested_slot") if tracker.active_loop.get("name") else None
         found = fact_events(facts, requested, text)
-        # Raw values that Rasa's own mappings put in slots this turn: map them or drop them.
-        for slot in FACT_SLOTS:
-            value = tracker.get_slot(slot)
-            if slot in found or value is None:
-                continue
-            if slot == "topic" and requested == "topic" and value not in known_topics():
-                continue  # free text answering "Wat wilt u leren?": validate_course_form
-            fixed = canonical(slot, value)
-            if fixed != value:
-                events.append(SlotSet(slot, fixed))
+        events += canonical_slots(tracker, requested, skip=set(found))
         if facts.learn_language and facts.learn_language != "nl" and "topic" not in found:
             # "I want to learn English": a subject, never a switch of language.
             names = strings(DEFAULT_LANGUAGE)["language_names"]
@@ -200,11 +208,14 @@ class ActionReadMessage(Action):
         return events
 
     def _payload(self, tracker: Tracker) -> list[EventType]:
-        """A button: a language button is a choice of language."""
+        """A button (or a typed payload): its values are checked like typed ones; a language
+        button is a choice of language."""
+        requested = tracker.get_slot("requested_slot") if tracker.active_loop.get("name") else None
+        events = [*canonical_slots(tracker, requested), SlotSet(UNCLEAR_SLOT, 0)]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == "change_language" and tracker.get_slot(SLOT) in LANGUAGES:
-            return [SlotSet(CHOSEN_SLOT, True), SlotSet(UNCLEAR_SLOT, 0)]
-        return [SlotSet(UNCLEAR_SLOT, 0)]
+            events.append(SlotSet(CHOSEN_SLOT, True))
+        return events
 
     def _language(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, facts: Facts

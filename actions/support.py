@@ -28,6 +28,11 @@ HELP_KIND_BY_TOPIC = {
     "reading-writing": "reading-writing",
     "digital": "digital-government",
 }  # noqa: E501
+# The catalog topic of the courses a desk's kind of help also teaches.
+COURSE_TOPIC_BY_HELP_KIND = {
+    "digital-government": "digital-government",
+    "reading-writing": "reading-writing",
+}
 HELP_KIND_BY_GOAL = {"dutch_language": "dutch", "basic_skills": "reading-writing"}
 
 
@@ -100,8 +105,29 @@ class ActionFindSupport(UsesCatalog, Action):
         dispatcher.utter_message(response="support_found")
         for organization in found:
             dispatcher.utter_message(text=describe_organization(organization, language_of(tracker)))
+        self.show_course_nearby(dispatcher, tracker)
         dispatcher.utter_message(response="utter_menu")
         return []
+
+    def show_course_nearby(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        """Where a desk also teaches (DigiD, reading and writing), the nearest course with how
+        to sign up: some people want help once, others want to learn it."""
+        from actions.clients.catalog import CourseSearch
+        from actions.courses import describe_course
+
+        topic = COURSE_TOPIC_BY_HELP_KIND.get(right_help_kind(tracker))
+        place = known(tracker.get_slot("municipality"))
+        if not topic or not place or place == "online":
+            return
+        try:
+            found = self.client.find_courses(CourseSearch(topic=topic, municipality=place), 0, 1)
+        except ServiceUnavailable as exc:
+            logger.warning("Course search failed: %s", exc.reason)
+            return
+        if found and found[0].place.lower() != "online":
+            language = language_of(tracker)
+            dispatcher.utter_message(text=say(language, "also_a_course"))
+            dispatcher.utter_message(text=describe_course(found[0], language))
 
 
 class ActionOfferHuman(UsesCatalog, Action):

@@ -14,6 +14,7 @@ the spellings of the lexicons (Arabic and Cyrillic script).
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field, fields
@@ -26,6 +27,7 @@ import yaml
 from actions.dutch import parse_age
 from services.geo import municipality_for_place, normalize_name
 
+logger = logging.getLogger(__name__)
 LEXICON_DIR = Path(__file__).with_name("lexicon")
 LANGUAGES = ("nl", "en", "ar", "tr", "uk", "pl")
 LATIN = ("nl", "en", "tr", "pl")
@@ -253,7 +255,7 @@ def _ages(text: str, lexicons: list[Lexicon]) -> tuple[int | None, int | None]:
     """(age, bare number). An age is a number next to an age word ("45 jaar", "I am 45",
     "op mijn 60e", "60 yasindayim"); a message that is only a number is a bare number."""
     stripped = re.sub(r"[^\w]", "", text)
-    if stripped.isdigit() and len(stripped) <= 3:
+    if stripped.isascii() and stripped.isdigit() and len(stripped) <= 3:
         value = int(stripped)
         return None, value
     cue_spans = []
@@ -411,7 +413,16 @@ def online_wishes(lex: Lexicon, norm: str) -> list[tuple[int, int]]:
 
 
 def understand(text: str, languages: tuple[str, ...] | list[str] = ("nl",)) -> Facts:
-    """Every fact in `text`, read with the lexicons of `languages` (Dutch and English always)."""
+    """Every fact in `text`, read with the lexicons of `languages` (Dutch and English always).
+    Never raises: a message it cannot read gives no facts (the assistant still answers)."""
+    try:
+        return _understand(text, languages)
+    except Exception:  # noqa: BLE001 - any odd input: no facts rather than no answer
+        logger.warning("Could not read the facts of a message (%d characters)", len(text or ""))
+        return Facts()
+
+
+def _understand(text: str, languages: tuple[str, ...] | list[str]) -> Facts:
     facts = Facts()
     original = (text or "")[:MAX_TEXT]
     if not original.strip() or original.lstrip().startswith("/"):
@@ -495,6 +506,14 @@ _LATIN_WORD = re.compile(r"[a-zà-ÿğşıłąęśźżćń']+")
 
 
 def guess_language(text: str) -> str | None:
+    """See _guess_language; never raises."""
+    try:
+        return _guess_language(text)
+    except Exception:  # noqa: BLE001 - odd input: no guess, the conversation's language stays
+        return None
+
+
+def _guess_language(text: str) -> str | None:
     """The language of a short message the NLU's detector left open ("how do i get a digid").
 
     In order: the script (Arabic, Cyrillic); letters only Turkish or Polish has (ğ ş ı, ł ą ę ś

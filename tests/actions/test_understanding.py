@@ -4,9 +4,11 @@ choice of task (actions/router.py)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actions.router import BUDGET, COURSE, MENU, SCHEME, SUPPORT, choose_task
-from actions.understanding import normalize, understand
+from actions.understanding import _guess_language, _understand, normalize, understand
 
 
 def test_the_issue_example_gives_every_fact():
@@ -173,3 +175,13 @@ def test_not_having_to_integrate_is_not_a_question_about_inburgering():
     facts = understand("ik hoef niet in te burgeren. is nederlandse les gratis?", ["nl"])
     assert choose_task("ask_budget", facts, {}, learn=True) == BUDGET
     assert facts.scheme is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=300), language=st.sampled_from(["nl", "en", "ar", "tr", "uk", "pl"]))
+def test_any_text_is_read_without_an_error(text, language):
+    # The inner functions: a crash must be fixed, not only caught by understand().
+    facts = _understand(text, [language])
+    assert facts.age is None or 14 <= facts.age <= 110
+    assert facts.municipality is None or isinstance(facts.municipality, str)
+    _guess_language(text)

@@ -292,6 +292,16 @@ def play(persona: Persona, assistant: Assistant) -> Outcome:
     return outcome
 
 
+def place_unsaid(persona: Persona) -> bool:
+    """The answer needs the person's place and the opening does not name it (the place as the
+    person types it when asked): no reply can be right before one question."""
+    goal = persona.destination
+    if goal["kind"] not in ("course", "organization") or goal.get("near") in (None, "online"):
+        return False
+    place = persona.facts.get("municipality", "").lower().strip()
+    return not place or place not in persona.opening.lower()
+
+
 def share(outcomes: list[Outcome], attribute: str) -> float:
     return sum(getattr(o, attribute) for o in outcomes) / len(outcomes) if outcomes else 0.0
 
@@ -316,10 +326,17 @@ def summary(outcomes: list[Outcome]) -> dict[str, Any]:
             for name, items in sorted(groups.items())
         }
 
+    openings = {
+        "the opening names the place, or none is needed": [
+            o for o in outcomes if not place_unsaid(o.persona)
+        ],
+        "the place must be asked first": [o for o in outcomes if place_unsaid(o.persona)],
+    }
     return {
         "n": len(outcomes),
         "first_reply": share(outcomes, "first_reply"),
         "within_two": share(outcomes, "within_two"),
+        "openings": rows(openings),
         "languages": rows(by_language),
         "groups": rows(by_group),
         "kinds": rows(by_kind),
@@ -339,12 +356,18 @@ def render(outcomes: list[Outcome], command: str) -> str:
         "language (tests/personas/driver.py says how each destination is judged). The floor that",
         "`make test` guards is in tests/personas/floor.yml.",
         "",
+        "A course or a desk must be near the person. When the first message does not say where",
+        "the person lives, no first reply can be right: the assistant asks the place first (the",
+        'row "the place must be asked first"). The other row shows the first replies that',
+        "could be right.",
+        "",
         "| | personas | first reply | within two follow-ups |",
         "|---|---:|---:|---:|",
         f"| **all** | {figures['n']} | {figures['first_reply']:.0%} | "
         f"{figures['within_two']:.0%} |",
     ]
-    for title, key in (("language", "languages"), ("group", "groups"), ("destination", "kinds")):
+    keys = (("opening", "openings"), ("language", "languages"), ("group", "groups"))
+    for title, key in (*keys, ("destination", "kinds")):
         for name, row in figures[key].items():
             lines.append(
                 f"| {title}: {name} | {row['n']} | {row['first_reply']:.0%} | "

@@ -37,6 +37,8 @@ MIN_AGE, MAX_AGE = 14, 110
 NOT_PLACES = frozenset(
     {"dorst", "hoeven", "made", "schijf", "zegge", "wouw", "heide", "klein", "rijen", "kaart"}
 )
+# Turkish locative and ablative endings typed without an apostrophe ("oosterhoutta").
+TURKISH_ENDING = re.compile(r"(?:[dt][ae]n?|[dt][ae]y[iı]m)$", re.IGNORECASE)
 # The municipality as the one who pays, in the six languages (normalized spellings).
 MUNICIPALITY_PAYER = re.compile(
     r"(?<!\w)(?:de gemeente|the municipality|belediye\w*|gmin[aey]|громад\w*|гемеенте|"
@@ -361,8 +363,9 @@ def _place(text: str, original: str, lexicons: list[Lexicon]) -> str | None:
             found = municipality_for_place(hit[0])
             if found:
                 return found.name
-    # Turkish case endings ("Breda'da", "Roosendaal'de") and Dutch possessives.
-    cleaned = re.sub(r"'(?:da|de|ta|te|dan|den|tan|ten|a|e|ya|ye|s|in|nin|un|nun)\b", "", original)
+    # Turkish case endings ("Breda'da", "Roosendaal'dayım") and Dutch possessives: a name ends
+    # at its apostrophe.
+    cleaned = re.sub(r"(?<=\w)['’][^\W\d_]+", "", original)
     words = [w for w in re.split(r"[^\w\-']+", cleaned) if w]
     for size in (4, 3, 2, 1):
         for start in range(len(words) - size + 1):
@@ -377,6 +380,11 @@ def _place(text: str, original: str, lexicons: list[Lexicon]) -> str | None:
             found = municipality_for_place(phrase)
             if found:
                 return found.name
+            if size == 1:
+                stem = TURKISH_ENDING.sub("", phrase)  # "oosterhoutta", "bredada"
+                found = municipality_for_place(stem) if len(stem) >= 4 and stem != phrase else None
+                if found:
+                    return found.name
     return None
 
 

@@ -1,4 +1,5 @@
-"""The official OOAPI v5 specification (../shared/specs), for validating real responses."""
+"""The official OOAPI v5 specification (vendored in specs/, with its license), for validating
+real responses. A clone of the repository has everything its tests need."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-SPEC_PATH = Path(__file__).resolve().parents[3].parent / "shared" / "specs" / "ooapi-v5.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[3] / "specs" / "ooapi-v5.yaml"
 # The offering endpoints answer `oneOf: [ProgramOffering, CourseOffering, ComponentOffering]`,
 # but the spec's ProgramOffering accepts every CourseOffering that has priceInformation (they
 # differ only in minItems there), so no priced course offering can satisfy `oneOf`. We serve

@@ -134,6 +134,9 @@ def test_nothing_from_nothing():
         ("ask_budget", "Mijn baas wil dat ik een cursus doe; moet ik die zelf betalen?", SCHEME),
         ("find_course", "Ik ben 45, werkloos en wil kok worden. Wie betaalt dat?", BUDGET),
         ("find_course", "ik wil mijn DigiD aanvragen", SUPPORT),
+        ("inform", "een brief van de gemeente begrijpen", SUPPORT),
+        ("out_of_scope", "ik schaam me dat ik niet goed kan lezen", SUPPORT),
+        ("find_course", "ik wil leren whatsappen op mijn telefoon", COURSE),
         ("find_course", "ik zoek een computercursus in Breda", COURSE),
         ("inform", "ik woon in Breda", COURSE),
         ("inform", "ik ben 67", BUDGET),
@@ -143,6 +146,18 @@ def test_nothing_from_nothing():
 def test_the_router_chooses_the_task(intent, text, task):
     facts = understand(text, ["nl"])
     assert choose_task(intent, facts, {}, learn="cursus" in text or "leren" in text) == task
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("ik wil mijn DigiD aanvragen", "digital-government"),
+        ("een brief van de gemeente begrijpen", "digital-government"),
+        ("ik schaam me dat ik niet goed kan lezen", "reading-writing"),
+    ],
+)
+def test_everyday_needs_go_to_the_desk_that_helps(text, kind):
+    assert understand(text, ["nl"]).help_kind == kind
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,10 @@
 """Parsing of query and path parameters, with a clear 400 Problem for anything malformed.
 
 An empty value (``?level=``) is malformed too, as in the OOAPI specification; only free text
-(``q``, ``consumer``, ``primaryCode``) and the lists ``sort`` and ``expand`` may be empty. Those
-two are arrays of enum values in the specification (``explode: false``): ``?expand=`` is the
-empty array, but an empty item (``?expand=,`` or ``?sort=name,,-name``) is malformed.
+(``q``, ``consumer``, ``primaryCode``) may be empty. ``sort`` and ``expand`` are arrays of enum
+values (``explode: false``): on the wire the empty array and an array of one empty item are both
+``?expand=``, so it is refused (leave the parameter out for none), like an empty item
+(``?expand=,`` or ``?sort=name,,-name``).
 
 Parameters arrive as plain strings so that every mistake gets the same readable message,
 instead of FastAPI's generic validation output.
@@ -90,13 +91,13 @@ def _enum_list(raw: str, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]
 
 
 def sort(raw: str | None, allowed: tuple[str, ...], default: tuple[str, ...]) -> tuple[str, ...]:
-    if raw is None or raw == "":
+    if raw is None:
         return default
     return _enum_list(raw, "sort", allowed)
 
 
 def expand(raw: str | None, allowed: tuple[str, ...]) -> frozenset[str]:
-    if raw is None or raw == "":
+    if raw is None:
         return frozenset()
     return frozenset(_enum_list(raw, "expand", allowed))
 

@@ -12,7 +12,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import uvicorn
@@ -24,7 +23,6 @@ from services.catalog.config import CatalogConfig
 from services.catalog.seed import ensure_example_catalog
 from services.catalog.store import SqlStore, open_store
 
-SPEC = Path(__file__).resolve().parents[3].parent / "shared" / "specs" / "ooapi-v5.yaml"
 STORE_KINDS = ("sqlite", "postgresql")
 _databases = iter(range(1, 10_000))
 

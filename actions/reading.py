@@ -44,9 +44,9 @@ from actions.vocabulary import (
     canonical_age,
     known_topics,
 )
-from actions.welcome import CHOSEN_SLOT, asks_for_a_language, language_before
 
 DETECTED = "detected_language"
+CHOSEN_SLOT = "language_chosen"  # a language the person chose: detection no longer switches
 _NON_LATIN = re.compile(r"[\u0600-\u06FF\u0400-\u04FF]")
 UNCLEAR_SLOT = "unclear_answers"  # unclear answers in a row to the open question
 FREE_TEXT_TOPIC = "any"
@@ -272,3 +272,31 @@ class ActionReadMessage(Action):
             buttons=[{"title": say(language, "talk_to_person"), "payload": "/human_handoff"}],
         )
         return [SlotSet(requested, UNKNOWN), SlotSet(UNCLEAR_SLOT, 0)]
+
+
+def said_language(tracker: Tracker) -> str | None:
+    """The language named in the latest message ("English please", a language button)."""
+    for entity in tracker.latest_message.get("entities", []):
+        if entity.get("entity") == SLOT and entity.get("value") in LANGUAGES:
+            return entity["value"]
+    return None
+
+
+def asks_for_a_language(tracker: Tracker) -> bool:
+    """change_language, or a bare language name answering "Welke taal?" outside a form."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent == "change_language":
+        return True
+    return intent == "inform" and not tracker.active_loop.get("name")
+
+
+def language_before(tracker: Tracker) -> str:
+    """The conversation's language before the latest message changed any slot."""
+    events = list(tracker.events)
+    users = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    language = DEFAULT_LANGUAGE
+    for event in events[: users[-1] if users else len(events)]:
+        if event.get("event") == "slot" and event.get("name") == SLOT:
+            value = event.get("value")
+            language = value if value in LANGUAGES else DEFAULT_LANGUAGE
+    return language

@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.contacts import message_placeholders
 from actions.i18n import DEFAULT_LANGUAGE, SLOT, language_of
+from actions.router import RequestFirst
 
 FALLBACK_INTENTS = ("nlu_fallback",)
 PLAIN_SLOT = "plain_language"
@@ -111,55 +112,15 @@ class ActionSimplify(Action):
         return [SlotSet(PLAIN_SLOT, True)]
 
 
-TASK_FACTS = ("topic", "help_kind", "scheme", "situation", "goal", "learn_language",
-              "pay_question", "employer", "municipality", "age")  # fmt: skip
-
-
-def route_if_it_has_facts(
-    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-) -> list[EventType] | None:
-    """A message the model did not place but whose facts say what is wanted ("computer
-    breda", "74 jaar wil leren appen") is a request: the router takes it. Inside a form, a
-    message whose facts answered the open question needs no "I do not understand": the form
-    goes on. None when the facts say nothing."""
-    from actions.reading import read_facts
-    from actions.router import ActionRoute
-
-    facts = read_facts(tracker)
-    said = facts.said()
-    if tracker.active_loop.get("name"):
-        requested = tracker.get_slot("requested_slot")
-        answered = any(
-            e.get("event") == "slot" and e.get("name") == requested
-            for e in events_since_user(tracker)
-        )
-        return [] if answered or said else None
-    if not any(key in said for key in TASK_FACTS):
-        return None
-    return ActionRoute().run(dispatcher, tracker, domain)
-
-
-def events_since_user(tracker: Tracker) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            break
-        found.append(event)
-    return found
-
-
-class ActionFallback(Action):
+class ActionFallback(RequestFirst, Action):
     """Not understood: ask again; after two misunderstandings in a row, offer a person."""
 
     def name(self) -> str:
         return "action_fallback"
 
-    def run(
+    def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        routed = route_if_it_has_facts(dispatcher, tracker, domain)
-        if routed is not None:
-            return routed
         intents = [
             (e.get("parse_data") or {}).get("intent", {}).get("name")
             for e in tracker.events

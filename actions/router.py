@@ -156,9 +156,66 @@ class ActionRoute(Action):
         return [*events, ActiveLoop(FORM_OF[task])]
 
 
-class ActionRouteOrRespond(Action):
-    """ "Yes", "no" or "help" without an open question: the request the message also holds
-    ("nee, ik zoek een computercursus in Breda"), else the menu or what the assistant can do."""
+TASK_FACTS = ("topic", "help_kind", "scheme", "situation", "goal", "learn_language",
+              "pay_question", "employer", "municipality", "age")  # fmt: skip
+
+
+def route_if_it_has_facts(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+) -> list[EventType] | None:
+    """A message the model did not place but whose facts say what is wanted ("computer
+    breda", "74 jaar wil leren appen") is a request: the router takes it. Inside a form, a
+    message whose facts answered the open question needs no "I do not understand": the form
+    goes on. None when the facts say nothing."""
+    facts = read_facts(tracker)
+    said = facts.said()
+    if tracker.active_loop.get("name"):
+        requested = tracker.get_slot("requested_slot")
+        answered = any(
+            e.get("event") == "slot" and e.get("name") == requested
+            for e in events_since_user(tracker)
+        )
+        return [] if answered or said else None
+    if not any(key in said for key in TASK_FACTS):
+        return None
+    return ActionRoute().run(dispatcher, tracker, domain)
+
+
+class RequestFirst:
+    """Mixin for actions whose intent may hide a request: a greeting, "no", "help", "another
+    language", a fallback. When the message's facts make a request, the router answers it;
+    otherwise `respond` gives the action's own answer. (Not an Action: not registered.)"""
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        routed = route_if_it_has_facts(dispatcher, tracker, domain)
+        if routed is not None:
+            return self.before_route(tracker) + routed
+        return self.respond(dispatcher, tracker, domain)
+
+    def before_route(self, tracker: Tracker) -> list[EventType]:
+        """Events that stand before the routed answer (a chosen language)."""
+        return []
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        raise NotImplementedError
+
+
+def events_since_user(tracker: Tracker) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        found.append(event)
+    return found
+
+
+class ActionRouteOrRespond(RequestFirst, Action):
+    """ "Yes", "no", "help" or "thanks" without an open question: the request the message also
+    holds ("nee, ik zoek een computercursus in Breda"), else the usual answer to it."""
 
     RESPONSES = {
         "help": "utter_help",
@@ -168,14 +225,9 @@ class ActionRouteOrRespond(Action):
     def name(self) -> str:
         return "action_route_or_respond"
 
-    def run(
+    def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        from actions.repair import route_if_it_has_facts
-
-        routed = route_if_it_has_facts(dispatcher, tracker, domain)
-        if routed is not None:
-            return routed
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         dispatcher.utter_message(response=self.RESPONSES.get(intent, "utter_menu"))
         return []

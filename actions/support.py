@@ -142,6 +142,7 @@ class ActionOfferHuman(UsesCatalog, Action):
         from actions.reading import read_facts
         from actions.router import ActionRoute
 
+        # Not RequestFirst: "ik wil een mens spreken over een cursus" asks for a person.
         if read_facts(tracker).help_kind and not tracker.active_loop.get("name"):
             # "Who can help me with a letter from the municipality?": the people nearby who
             # help with that, not a general phone number.

@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass, field, fields
-from functools import cache
+from dataclasses import dataclass, field, fields, replace
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -424,10 +424,17 @@ def understand(text: str, languages: tuple[str, ...] | list[str] = ("nl",)) -> F
     """Every fact in `text`, read with the lexicons of `languages` (Dutch and English always).
     Never raises: a message it cannot read gives no facts (the assistant still answers)."""
     try:
-        return _understand(text, languages)
+        # One message is read by several actions of its turn: once is enough. A copy, since
+        # callers may adjust the facts they were given.
+        return replace(_understand_once(text or "", tuple(languages)))
     except Exception:  # noqa: BLE001 - any odd input: no facts rather than no answer
         logger.warning("Could not read the facts of a message (%d characters)", len(text or ""))
         return Facts()
+
+
+@lru_cache(maxsize=256)
+def _understand_once(text: str, languages: tuple[str, ...]) -> Facts:
+    return _understand(text, languages)
 
 
 def _understand(text: str, languages: tuple[str, ...] | list[str]) -> Facts:

@@ -84,7 +84,10 @@ class ActionChangeLanguage(RequestFirst, Action):
     ) -> list[EventType]:
         chosen = chosen_language(tracker)
         # The response is rendered with the slot as it is now: already the new language.
-        dispatcher.utter_message(response="language_changed" if chosen else "language_choice")
+        if chosen:
+            dispatcher.utter_message(response="language_changed")
+        else:
+            dispatcher.utter_message(response="language_choice")
         return chosen
 
 

@@ -27,6 +27,13 @@ BUDGET_SLOTS = ("age", "situation", "goal", "integration_obligation", "municipal
 SCHEME_SLOT = "scheme_asked"
 # scheme_asked for "do I have to pay this myself?" about a subject: the scheme that fits best.
 BEST = "best"
+# scheme_asked when the employer does not pay ("mijn werkgever betaalt het niet"): everything
+# that fits, without the schemes that go through the employer.
+BEST_NOT_EMPLOYER = "not_employer"
+EMPLOYER_PAYS = ("werkgever-studiekosten", "verplichte-scholing")
+# Schemes that the employer applies for (a sector fund, a subsidy to the employer): after what the
+# person can do alone, when the employer does not pay.
+THROUGH_EMPLOYER = ("sectorfonds", "slim-scholing")
 # Loans are named last: they are repaid with interest.
 LOANS = ("levenlanglerenkrediet",)
 # Help for everyone (the library, free advice): named after a scheme for the person's own
@@ -70,7 +77,7 @@ def budget_questions(tracker: Tracker) -> list[str]:
         if best_result(_results(tracker)) is not None or tracker.get_slot("situation"):
             return []
         return ["situation"]
-    if scheme:
+    if scheme and scheme != BEST_NOT_EMPLOYER:
         results = _results(tracker)
         result = next((r for r in results if r.scheme_id == scheme), None)
         return [slot for slot in BUDGET_SLOTS if result and slot in result.missing]
@@ -182,7 +189,7 @@ VERDICTS = {"eligible": "verdict_yes", "maybe": "verdict_maybe", "closed": "verd
 def scheme_result(tracker: Tracker) -> SchemeResult | None:
     """The budget service's answer for the scheme asked about, with what is known now."""
     asked = tracker.get_slot(SCHEME_SLOT)
-    if not asked or asked == BEST:
+    if not asked or asked in (BEST, BEST_NOT_EMPLOYER):
         return None
     return next((r for r in _results(tracker) if r.scheme_id == asked), None)
 
@@ -244,6 +251,10 @@ class ActionCheckBudget(Action):
             dispatcher.utter_message(response="budget_unavailable", **message_placeholders())
             return []
         asked = tracker.get_slot(SCHEME_SLOT)
+        last: tuple[str, ...] = ()
+        if asked == BEST_NOT_EMPLOYER:
+            results = [r for r in results if r.scheme_id not in EMPLOYER_PAYS]
+            asked, last = None, THROUGH_EMPLOYER
         if asked == BEST:
             result = best_result(results) or best_result(results, decided_only=False)
         else:
@@ -253,7 +264,9 @@ class ActionCheckBudget(Action):
             return [SlotSet(SCHEME_SLOT, None)]
         # What fits first, then what may fit; among those, the ones that are decided first.
         shown = [r for r in results if r.status in SHOWN_STATUSES]
-        shown.sort(key=lambda r: (SHOWN_STATUSES.index(r.status), bool(r.missing)))
+        shown.sort(
+            key=lambda r: (r.scheme_id in last, SHOWN_STATUSES.index(r.status), bool(r.missing))
+        )
         fitting = shown[:MAX_SCHEMES_SHOWN]
         if fitting:
             dispatcher.utter_message(response="budget_results_intro")

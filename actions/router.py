@@ -27,6 +27,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.budget import BEST, BEST_NOT_EMPLOYER, EMPLOYER_PAYS
 from actions.i18n import language_of, say
 from actions.reading import read_facts
 from actions.understanding import Facts, lexicon
@@ -41,8 +42,6 @@ STATEMENTS = ("find_course", "find_support", "inform")
 # about the scheme only when the message asks something or is about paying.
 EVERYDAY_NAMES = ("inburgering", "bibliotheek-gratis", "leerwerkloket")
 QUESTION_MARKS = ("?", "؟")
-# "Moet ik dat zelf betalen?", "Is it free?" about a subject: the best scheme, answered directly.
-BEST = "best"
 INTENT_TASK = {"find_course": COURSE, "ask_budget": BUDGET, "find_support": SUPPORT}
 
 
@@ -58,11 +57,22 @@ def choose_task(
 ) -> str:
     """Which task the message asks for, from its intent and its facts. `question`: the message
     asks something ("?", a question intent); a scheme named in a statement is not a question."""
+    if facts.employer_declines:
+        # "Mijn werkgever betaalt het niet": who else pays, never the employer's schemes.
+        facts.employer = False
+        if facts.scheme in EMPLOYER_PAYS:
+            facts.scheme = None
+        if not facts.scheme:
+            return BUDGET
     asked = facts.pay_question or intent == "ask_budget"
     if facts.scheme == "inburgering" and (
         facts.integration == "no" or (facts.integration and not facts.pay_question)
     ):
         facts.scheme = None  # "ik hoef niet in te burgeren": a fact, not a question about it
+    if facts.scheme == "inburgering" and facts.pay_question and facts.integration is None:
+        # "Moet ik mijn inburgeringscursus zelf betalen?": only someone who must integrate asks
+        # who pays for it; asking "Moet u inburgeren?" back would ask what was said.
+        facts.integration = "yes"
     if facts.pay_question and facts.integration == "yes" and not facts.scheme:
         facts.scheme = "inburgering"  # "ik moet inburgeren, moet ik de cursus zelf betalen?"
     if facts.scheme in EVERYDAY_NAMES and not asked and (facts.topic and learn or not question):
@@ -127,9 +137,13 @@ class ActionRoute(Action):
         changes: dict[str, Any] = {"results_page": 1}
         if task == SCHEME:
             changes["scheme_asked"] = facts.scheme or EMPLOYER_REQUIRED
+        elif task == BUDGET and facts.employer_declines:
+            changes["scheme_asked"] = BEST_NOT_EMPLOYER
         elif task == BUDGET and facts.pay_question and (facts.topic or facts.goal):
             changes["scheme_asked"] = BEST
-        if facts.employer and not tracker.get_slot("situation"):
+        if task == SCHEME and facts.integration and not tracker.get_slot("integration_obligation"):
+            changes["integration_obligation"] = facts.integration
+        if (facts.employer or facts.employer_declines) and not tracker.get_slot("situation"):
             changes["situation"] = "employed"  # "mijn baas wil ...": someone with an employer
         if "scheme_asked" not in changes and tracker.get_slot("scheme_asked"):
             changes["scheme_asked"] = None

@@ -83,7 +83,8 @@ _WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 
 def normalize(text: str) -> str:
     """Lower case; Latin letters without diacritics; Arabic letters in one form; ё as е."""
-    text = (text or "")[:MAX_TEXT].translate(_APOSTROPHES).translate(_ARABIC_DIGITS).lower()
+    text = (text or "")[:MAX_TEXT].translate(_APOSTROPHES).translate(_ARABIC_DIGITS)
+    text = text.replace("İ", "i").lower()  # Turkish capital İ lowers to i + a combining dot
     text = text.translate(_SPECIAL_LATIN).replace("ё", "е")
     out = []
     for char in text:
@@ -133,7 +134,8 @@ class Lexicon:
         self._flat: dict[str, re.Pattern[str] | None] = {}
         self._grouped: dict[str, dict[str, re.Pattern[str] | None]] = {}
         for key in ("yes", "no", "dont_know", "age_cues", "online", "in_person", "learn_cues",
-                    "speak_cues", "employer", "pay_self", "no_money", "free_words"):  # fmt: skip
+                    "speak_cues", "employer", "pay_self", "no_money", "free_words", "negation",
+                    "pay_words"):  # fmt: skip
             self._flat[key] = _pattern(list(data.get(key) or []), language)
         for key in ("situations", "goals", "topics", "help_kinds", "integration", "schemes",
                     "language_names", "places"):  # fmt: skip
@@ -216,6 +218,7 @@ class Facts:
     learn_language: str | None = None  # a language to learn ("ik wil Engels leren")
     speak_language: str | None = None  # a language to be answered in ("in English please")
     employer: bool = False  # the employer asks for or pays the course
+    employer_declines: bool = False  # "mijn werkgever betaalt het niet"
     pay_question: bool = False  # "do I have to pay?", "who pays?", "is it free?"
     no_money: bool = False
     languages: tuple[str, ...] = field(default_factory=tuple)  # lexicons that found something
@@ -344,16 +347,55 @@ def _region_names() -> dict[str, str]:
     return names
 
 
+# Arabic spellings of Dutch names differ mostly in the long vowels (روزندال, رزندال, روزيندال):
+# compared without them, the consonants decide.
+_ARABIC_VOWELS = re.compile("[اويهء ]")
+
+
+def _arabic_skeleton(text: str) -> str:
+    return _ARABIC_VOWELS.sub("", text)
+
+
+@cache
+def _written_places() -> dict[str, str]:
+    """The place names of the lexicons in other scripts, normalized -> the Dutch name."""
+    names: dict[str, str] = {}
+    for language in LANGUAGES:
+        for place, spellings in (lexicon(language).data.get("places") or {}).items():
+            for spelling in spellings or []:
+                key = normalize(str(spelling)).rstrip("*").strip()
+                if key and not re.match(r"[a-z]", key):
+                    names[key] = str(place)
+    return names
+
+
 def fuzzy_place(text: str) -> str | None:
-    """A misspelled place of the region ("rosendaal", "etten leuer"), for a short answer."""
+    """A misspelled place of the region ("rosendaal", "etten leuer", "رزندال", "розендаль"),
+    for a short answer to the question where the person lives."""
     from rapidfuzz import process
     from rapidfuzz.fuzz import ratio
 
     key = normalize_name(text)
-    if len(key) < 5:
+    if len(key) >= 5:
+        found = process.extractOne(key, list(_region_names()), scorer=ratio, score_cutoff=85)
+        if found:
+            return _region_names()[found[0]]
+    written = normalize(text)
+    if len(written) < 4 or re.search(r"[a-z]", written):
         return None
-    found = process.extractOne(key, list(_region_names()), scorer=ratio, score_cutoff=85)
-    return _region_names()[found[0]] if found else None
+    if _ARABIC_LETTERS.search(written):
+        if len(_arabic_skeleton(written)) < 3:
+            return None
+        skeletons = {_arabic_skeleton(k): v for k, v in _written_places().items()}
+        found = process.extractOne(
+            _arabic_skeleton(written), list(skeletons), scorer=ratio, score_cutoff=85
+        )
+        hit = skeletons[found[0]] if found else None
+    else:
+        found = process.extractOne(written, list(_written_places()), scorer=ratio, score_cutoff=80)
+        hit = _written_places()[found[0]] if found else None
+    municipality = municipality_for_place(hit) if hit else None
+    return municipality.name if municipality else None
 
 
 def _place(text: str, original: str, lexicons: list[Lexicon]) -> str | None:
@@ -466,6 +508,7 @@ def _understand(text: str, languages: tuple[str, ...] | list[str]) -> Facts:
     facts.scheme = first("schemes")
     for lex in lexicons:
         facts.employer = facts.employer or lex.has("employer", norm)
+        facts.employer_declines = facts.employer_declines or employer_declines(lex, norm)
         facts.pay_question = facts.pay_question or lex.has("pay_self", norm)
         # "Is the library course free?": a question about paying.
         asks = "?" in original or "؟" in original
@@ -494,6 +537,24 @@ def _understand(text: str, languages: tuple[str, ...] | list[str]) -> Facts:
     facts.answer = _short_answer(norm, lexicons)
     facts.languages = tuple(dict.fromkeys(used))
     return facts
+
+
+_SENTENCE_END = re.compile(r"[.!?;؟\n]")
+
+
+def employer_declines(lex: Lexicon, norm: str) -> bool:
+    """The employer does not pay: a negation after the employer, and a word for paying, in one
+    sentence ("mijn werkgever betaalt mijn opleiding niet", "my boss won't pay"). A negation
+    before it is about something else ("ik weet niet of mijn baas betaalt")."""
+    for start, end in lex.spans("employer", norm):
+        sentence_end = _SENTENCE_END.search(norm, end)
+        stop = sentence_end.start() if sentence_end else len(norm)
+        sentence_start = max((m.end() for m in _SENTENCE_END.finditer(norm, 0, start)), default=0)
+        negated = any(end <= b < stop for b, _ in lex.spans("negation", norm))
+        paying = any(sentence_start <= b < stop for b, _ in lex.spans("pay_words", norm))
+        if negated and paying:
+            return True
+    return False
 
 
 def _short_answer(norm: str, lexicons: list[Lexicon]) -> str | None:

@@ -168,3 +168,23 @@ def test_age_as_digits_or_words(typed, stored):
     result_ = ValidateBudgetForm().validate_age(typed, dispatcher, make_tracker(), {})
     assert result_ == {"age": stored}
     assert bool(dispatcher.messages) == (stored is None)
+
+
+@responses.activate
+def test_when_the_employer_does_not_pay_the_employers_schemes_are_left_out_or_last():
+    responses.post(
+        f"{BASE}/v1/eligibility",
+        json={
+            "results": [
+                result("werkgever-studiekosten", "eligible"),
+                result("sectorfonds", "eligible"),
+                result("verplichte-scholing", "maybe"),
+                result("leerwerkloket", "eligible"),
+                result("levenlanglerenkrediet", "maybe"),
+            ]
+        },
+    )
+    messages = run_check({"situation": "employed", "scheme_asked": "not_employer"})
+    shown = [m["name"] for m in messages if m.get("response") == "budget_scheme"]
+    # What the person can do alone first; a fund that the employer applies for last.
+    assert shown == ["Leerwerkloket", "Levenlanglerenkrediet", "Sectorfonds"]

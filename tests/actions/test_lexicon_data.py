@@ -35,6 +35,8 @@ KEYS = {
     "learn_cues",
     "speak_cues",
     "employer",
+    "negation",
+    "pay_words",
     "pay_self",
     "no_money",
     "schemes",
@@ -51,6 +53,8 @@ FLAT_LISTS = (
     "learn_cues",
     "speak_cues",
     "employer",
+    "negation",
+    "pay_words",
     "pay_self",
     "no_money",
 )

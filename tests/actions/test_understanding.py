@@ -8,7 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actions.router import BUDGET, COURSE, MENU, SCHEME, SUPPORT, choose_task
-from actions.understanding import _guess_language, _understand, normalize, understand
+from actions.understanding import (
+    _guess_language,
+    _understand,
+    fuzzy_place,
+    normalize,
+    understand,
+)
 
 
 def test_the_issue_example_gives_every_fact():
@@ -62,6 +68,57 @@ def test_a_named_scheme():
 def test_the_employer_and_paying_myself():
     facts = understand("Mijn baas wil dat ik een cursus doe; moet ik die zelf betalen?", ["nl"])
     assert facts.employer and facts.pay_question
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("mijn werkgever betaalt mijn opleiding niet, wat nu", "nl"),
+        ("My employer won't pay for the course.", "en"),
+        ("صاحب العمل ما بيدفع الدورة", "ar"),
+        ("İşverenim kursu ödemiyor", "tr"),
+        ("Роботодавець не оплачує курс", "uk"),
+        ("Pracodawca nie chce zapłacić za kurs", "pl"),
+    ],
+)
+def test_an_employer_who_does_not_pay_in_every_language(text, language):
+    facts = understand(text, [language])
+    assert facts.employer_declines
+    assert choose_task("inform", facts, {}, learn=False) == BUDGET
+    assert facts.scheme is None  # not "Studiekosten betaald door uw werkgever"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik weet niet of mijn baas betaalt",  # the negation is about something else
+        "Mijn baas wil dat ik een cursus doe; moet ik die zelf betalen?",
+        "Mój szef mówi, że muszę zrobić kurs. Kto płaci?",
+        "Patronum kurs yapmamı istiyor, kendim mi ödeyeceğim?",
+    ],
+)
+def test_an_employer_who_asks_is_not_an_employer_who_declines(text):
+    assert not understand(text, ["nl", "pl", "tr"]).employer_declines
+
+
+def test_who_pays_for_my_inburgering_course_does_not_ask_whether_i_must_integrate():
+    for text, language in [
+        ("Do I have to pay for my inburgering course myself?", "en"),
+        ("هل يجب أن أدفع تكاليف دورة الاندماج بنفسي؟", "ar"),
+        ("moet ik mijn inburgeringscursus zelf betalen?", "nl"),
+    ]:
+        facts = understand(text, [language])
+        assert choose_task("ask_budget", facts, {}, learn=False) == SCHEME, text
+        assert facts.scheme == "inburgering" and facts.integration == "yes", text
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [("رزندال", "Roosendaal"), ("بريده", "Breda"), ("розендаль", "Roosendaal"),
+     ("rosendaal", "Roosendaal"), ("مرحبا", None), ("не знаю", None), ("hallo", None)],
+)  # fmt: skip
+def test_a_short_answer_with_a_place_misspelled_in_any_script(text, place):
+    assert fuzzy_place(text) == place
 
 
 @pytest.mark.parametrize(

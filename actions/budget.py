@@ -53,6 +53,8 @@ def profile_from(tracker: Tracker) -> dict[str, Any]:
     """
     age = parse_age(known(tracker.get_slot("age")))
     municipality = known(tracker.get_slot("municipality"))
+    if tracker.get_slot("place_from_context"):
+        municipality = None  # where the kiosk stands, not where the person lives
     return {
         "age": age,
         "adult": True if age is None else None,

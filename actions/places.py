@@ -30,3 +30,11 @@ def canonical_municipality(value: Any) -> str | None:
             if found:
                 return found.name
     return None
+
+
+def context_place(metadata: Any) -> str | None:
+    """The municipality where the client stands (a kiosk's library, a municipality's web site),
+    from the message's metadata `place`; None when there is none or it is not in the data."""
+    place = metadata.get("place") if isinstance(metadata, dict) else None
+    found = canonical_municipality(place) if isinstance(place, str) else None
+    return None if found == ONLINE else found

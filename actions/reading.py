@@ -48,6 +48,7 @@ from actions.vocabulary import (
 DETECTED = "detected_language"
 CHOSEN_SLOT = "language_chosen"  # a language the person chose: detection no longer switches
 _NON_LATIN = re.compile(r"[\u0600-\u06FF\u0400-\u04FF]")
+CONTEXT_PLACE_SLOT = "place_from_context"  # municipality is where the kiosk or site stands
 UNCLEAR_SLOT = "unclear_answers"  # unclear answers in a row to the open question
 FREE_TEXT_TOPIC = "any"
 # Slots a form asks, and which fact answers them.
@@ -161,6 +162,8 @@ def fact_events(facts: Facts, requested: str | None, text: str = "") -> dict[str
         values["integration_obligation"] = facts.answer
     if requested in FACT_SLOTS and facts.answer == "dont_know":
         values[requested] = UNKNOWN
+    if "municipality" in values:
+        values[CONTEXT_PLACE_SLOT] = False  # the person's own place, no longer the kiosk's
     return values
 
 
@@ -204,6 +207,10 @@ class ActionReadMessage(Action):
             query = names.get(ISO_639_2[facts.learn_language], facts.learn_language)
             events += [SlotSet("course_query", query), SlotSet("topic", FREE_TEXT_TOPIC)]
         events += [SlotSet(slot, value) for slot, value in found.items()]
+        if CONTEXT_PLACE_SLOT not in found and any(
+            e.get("name") == "municipality" and e.get("value") for e in events
+        ):
+            events.append(SlotSet(CONTEXT_PLACE_SLOT, False))
         events += self._unclear(dispatcher, tracker, requested, found)
         return events
 

@@ -29,6 +29,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.budget import BEST, BEST_NOT_EMPLOYER, EMPLOYER_PAYS
 from actions.i18n import language_of, say
+from actions.places import context_place
 from actions.reading import read_facts
 from actions.understanding import Facts, lexicon
 
@@ -121,6 +122,21 @@ def answer_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         answer_one(dispatcher, result, language_of(tracker), buttons=False)
 
 
+def nearby_from_context(
+    dispatcher: CollectingDispatcher, tracker: Tracker, facts: Facts
+) -> dict[str, Any]:
+    """No place known, but the kiosk or the web site says where it stands: search near there at
+    once, and say so (the person may live elsewhere). Never used for who pays."""
+    if facts.municipality or tracker.get_slot("municipality"):
+        return {}
+    user = tracker.get_last_event_for("user") or {}
+    place = context_place(user.get("metadata"))
+    if not place:
+        return {}
+    dispatcher.utter_message(text=say(language_of(tracker), "near_context", place=place))
+    return {"municipality": place, "place_from_context": True}
+
+
 class ActionRoute(Action):
     def name(self) -> str:
         return "action_route"
@@ -150,6 +166,8 @@ class ActionRoute(Action):
         if task == COURSE and not facts.topic and intent == "find_course":
             # A new search keeps the place, not the last subject or wishes.
             changes.update(topic=None, course_query=None, time_of_day=None, free_only=None)
+        if task in (COURSE, SUPPORT) and not facts.online:
+            changes.update(nearby_from_context(dispatcher, tracker, facts))
         if task == SUPPORT and facts.help_kind:
             changes["help_kind"] = facts.help_kind
             if facts.help_kind == "reading-writing":

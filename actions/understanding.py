@@ -602,10 +602,13 @@ def _guess_language(text: str) -> str | None:
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return None
-    if len(_ARABIC_LETTERS.findall(text)) > len(letters) / 2:
-        return "ar"
-    if len(_CYRILLIC.findall(text)) > len(letters) / 2:
-        return "uk"
+    # By letters, or by words: "курс excel", "كورس word" name a product in Latin letters.
+    tokens = text.split()
+    for script, code in ((_ARABIC_LETTERS, "ar"), (_CYRILLIC, "uk")):
+        if len(script.findall(text)) > len(letters) / 2:
+            return code
+        if tokens and sum(1 for t in tokens if script.search(t)) * 2 >= len(tokens):
+            return code
     lowered = text.lower()
     if _TURKISH_LETTERS.search(lowered):
         return "tr"

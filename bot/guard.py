@@ -131,6 +131,30 @@ def safe_payload(text: str | None) -> str | None:
     )
 
 
+# What a web client may tell about itself with a message; anything else is not stored.
+CLIENT_KINDS = ("widget", "kiosk")
+MAX_PLACE_CHARS = 60
+
+
+def client_metadata(metadata: Any) -> dict[str, str]:
+    """The metadata a client sends, kept to what the assistant uses: the language chosen in
+    the client (`language`), the kind of client (`client`) and where it stands (`place`: the
+    library of a kiosk, the municipality of a web site). Not personal data; other keys and odd
+    values are dropped before Rasa stores the message."""
+    if not isinstance(metadata, dict):
+        return {}
+    kept: dict[str, str] = {}
+    language = metadata.get("language")
+    if isinstance(language, str) and re.fullmatch(r"[a-z]{2}", language):
+        kept["language"] = language
+    if metadata.get("client") in CLIENT_KINDS:
+        kept["client"] = metadata["client"]
+    place = metadata.get("place")
+    if isinstance(place, str) and 0 < len(place.strip()) <= MAX_PLACE_CHARS:
+        kept["place"] = place.strip()
+    return kept
+
+
 def sender_key(channel: str, sender: Any) -> str:
     """A counter key that does not contain the sender id itself."""
     digest = hashlib.sha256(f"{channel}\x00{sender}".encode("utf-8", "replace")).hexdigest()

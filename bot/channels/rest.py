@@ -9,6 +9,7 @@ message:
 - a message over the length cap, or over the sender's rate limit, is answered with the
   guard's friendly refusal, as a normal bot message, without reaching Rasa;
 - `input_channel` in the body is ignored: a client cannot pose as another channel;
+- `metadata` is passed on, kept to the language, the kind of client and its place;
 - in a typed payload (`/intent{...}`) only entities with plain values are kept
   (bot/guard.py `safe_payload`).
 """
@@ -24,7 +25,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.guard import Guard, guard, safe_payload
+from bot.guard import Guard, client_metadata, guard, safe_payload
 
 
 def _language(body: dict[str, Any]) -> str | None:
@@ -43,6 +44,12 @@ class GuardedRestInput(RestInput):
 
     def _extract_input_channel(self, req: Request) -> str:
         return self.name()
+
+    def get_metadata(self, request: Request) -> dict[str, str]:
+        """Rasa's REST channel passes no metadata; this one passes what the assistant uses
+        (bot/guard.py client_metadata), so a kiosk or a site can say where it stands."""
+        body = request.json if isinstance(request.json, dict) else {}
+        return client_metadata(body.get("metadata"))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(on_new_message)

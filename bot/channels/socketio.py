@@ -30,7 +30,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from sanic import Blueprint
 
-from bot.guard import Guard, guard, safe_payload
+from bot.guard import Guard, client_metadata, guard, safe_payload
 from bot.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,8 @@ class SocketIOInput(RasaSocketIOInput):
         """Passes a message on to Rasa's own handler, unless the guard refuses it.
 
         A refusal (too many messages, too long) is sent back like a bot message; in a typed
-        payload only plain entity values are kept (bot/guard.py).
+        payload only plain entity values are kept, and of the metadata only what the assistant
+        uses (bot/guard.py).
         """
         text = data.get("message")
         room = data.get("session_id") if self.session_persistence else sid
@@ -110,6 +111,7 @@ class SocketIOInput(RasaSocketIOInput):
                 self.bot_message_evt, {"text": refusal}, room=room, namespace=self.namespace
             )
             return
+        data = {**data, "metadata": client_metadata(metadata)}
         if isinstance(text, str):
-            data = {**data, "message": safe_payload(text)}
+            data["message"] = safe_payload(text)
         await rasa_message_handler(sid, data)

@@ -257,3 +257,57 @@ def test_any_text_is_read_without_an_error(text, language):
     assert facts.age is None or 14 <= facts.age <= 110
     assert facts.municipality is None or isinstance(facts.municipality, str)
     _guess_language(text)
+
+
+def _at_a_kiosk(text: str, place: str, slots: dict | None = None):
+    from tests.actions.conftest import make_tracker
+
+    user = {"event": "user", "text": text, "metadata": {"client": "kiosk", "place": place}}
+    return make_tracker(slots=slots, text=text, intent="find_course", events=[user])
+
+
+def test_at_a_kiosk_a_course_is_searched_near_the_kiosk_and_the_person_is_told():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.router import ActionRoute
+
+    dispatcher = CollectingDispatcher()
+    events = ActionRoute().run(dispatcher, _at_a_kiosk("computercursus", "Oudenbosch"), {})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["municipality"] == "Halderberge" and slots["place_from_context"] is True
+    assert "Halderberge" in dispatcher.messages[0]["text"]
+    assert events[-1]["name"] == "course_form"
+
+
+def test_a_place_the_person_names_wins_over_the_kiosk_and_an_unknown_kiosk_place_is_ignored():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.router import ActionRoute
+
+    for tracker in (
+        _at_a_kiosk("computercursus", "Roosendaal", slots={"municipality": "Breda"}),
+        _at_a_kiosk("computercursus", "Atlantis"),
+    ):
+        dispatcher = CollectingDispatcher()
+        events = ActionRoute().run(dispatcher, tracker, {})
+        assert "place_from_context" not in {e.get("name") for e in events}
+        assert dispatcher.messages == []
+
+
+def test_the_kiosks_place_is_never_used_for_who_pays():
+    from actions.budget import profile_from
+    from tests.actions.conftest import make_tracker
+
+    slots = {"municipality": "Roosendaal", "place_from_context": True}
+    assert profile_from(make_tracker(slots))["municipality"] is None
+    assert (
+        profile_from(make_tracker({"municipality": "Roosendaal"}))["municipality"] == "Roosendaal"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("курс excel", "uk"), ("كورس excel", "ar"), ("ik woon in Київ en wil leren", "nl")],
+)
+def test_the_script_of_most_words_decides_next_to_a_product_name(text, language):
+    assert (_guess_language(text) or "nl") == language

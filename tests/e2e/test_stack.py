@@ -37,15 +37,17 @@ def stack(shared_stack):
 class Citizen:
     """One conversation through the REST channel."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Stack, metadata: dict | None = None) -> None:
         self.stack = stack
         self.sender = f"e2e-{uuid.uuid4().hex[:10]}"
+        self.metadata = metadata  # what a kiosk or the widget sends with each message
 
     def say(self, text: str) -> list[dict]:
+        body = {"sender": self.sender, "message": text}
+        if self.metadata:
+            body["metadata"] = self.metadata
         response = requests.post(
-            f"{self.stack.config.rasa_url}/webhooks/rest/webhook",
-            json={"sender": self.sender, "message": text},
-            timeout=30,
+            f"{self.stack.config.rasa_url}/webhooks/rest/webhook", json=body, timeout=30
         )
         assert response.status_code == 200
         answers = response.json()
@@ -103,6 +105,19 @@ def test_course_search_shows_courses_from_the_catalog(stack):
     assert expected[0] in texts(details)
     more = citizen.say("/more_results")
     assert course_names(more) and set(course_names(more)).isdisjoint(expected)
+
+
+def test_at_a_kiosk_a_course_near_the_kiosk_comes_on_the_first_reply(stack):
+    kiosk = Citizen(stack, metadata={"client": "kiosk", "place": "Roosendaal"})
+    answers = kiosk.say("ik wil leren werken met de computer")
+    text = texts(answers)
+    assert "in de buurt van Roosendaal" in text and "Woont u ergens anders?" in text
+    assert course_names(answers), text  # the courses themselves, without a question first
+    # The person lives elsewhere: the search follows, and the kiosk's place is not theirs.
+    answers = kiosk.say("ik woon in Zundert")
+    assert "Zundert" in texts(answers) or course_names(answers)
+    slots = {e["name"]: e["value"] for e in kiosk.stored_events() if e["event"] == "slot"}
+    assert slots["municipality"] == "Zundert" and slots["place_from_context"] is False
 
 
 def test_course_form_asks_one_question_at_a_time(stack):

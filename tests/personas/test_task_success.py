@@ -49,3 +49,9 @@ def test_every_language_reaches_the_floor_on_the_first_reply(outcomes):
         if row["first_reply"] < FLOOR["first_reply_per_language"]
     }
     assert not low, REPORT
+
+
+def test_at_a_kiosk_the_openings_without_a_place_reach_the_floor(outcomes):
+    kiosk = summary(outcomes)["at_kiosk"]
+    assert kiosk["n"] > 0
+    assert kiosk["first_reply"] >= FLOOR["first_reply_at_kiosk"], REPORT

@@ -11,6 +11,7 @@ from bot.guard import (
     MemoryLimiter,
     RedisLimiter,
     build_guard,
+    client_metadata,
     guard,
     refusal_text,
     safe_payload,
@@ -217,3 +218,18 @@ def test_two_rasa_instances_share_the_limit_in_a_real_redis(redis_url):
 )  # fmt: skip
 def test_typed_payloads_keep_only_plain_entity_values(typed, passed_on):
     assert safe_payload(typed) == passed_on
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ({"language": "ar", "client": "widget", "place": " Etten-Leur "},
+         {"language": "ar", "client": "widget", "place": "Etten-Leur"}),
+        ({"language": "arabic", "client": "bot", "place": "x" * 61}, {}),
+        ({"place": ["Breda"], "name": "Jan", "phone": "0612345678"}, {}),
+        ("not a dict", {}),
+        (None, {}),
+    ],
+)  # fmt: skip
+def test_client_metadata_keeps_only_what_the_assistant_uses(sent, kept):
+    assert client_metadata(sent) == kept

@@ -24,6 +24,9 @@
     resetAfter: seconds("reset", 120),
     languages: given.languages || ["nl", "en", "ar", "tr", "uk", "pl"],
     assistantLanguages: given.assistantLanguages || ["nl"],
+    // The library or centre where the kiosk stands: LEERWIJZER_KIOSK.place or ?place=...
+    // The assistant searches near it when the person does not say where they live.
+    place: params.get("place") || given.place || "",
   };
   if (config.resetAfter <= config.warnAfter) config.resetAfter = config.warnAfter + 30;
 
@@ -184,7 +187,9 @@
       io: L.io,
       sessionId: state.nextSessionId,
       metadata: function () {
-        return { language: state.language, client: "kiosk" };
+        var metadata = { language: state.language, client: "kiosk" };
+        if (config.place) metadata.place = config.place;
+        return metadata;
       },
       onMessage: receive,
       onStatus: function (status) {

@@ -3,7 +3,7 @@
  *
  *   <script src="https://leerwijzer.example/widget/leerwijzer-widget.js"
  *           data-server-url="https://leerwijzer.example:5005"
- *           data-title="Leerwijzer" data-language="nl" defer></script>
+ *           data-title="Leerwijzer" data-language="nl" data-place="Etten-Leur" defer></script>
  *
  * or set window.LEERWIJZER_WIDGET = {serverUrl, title, language, ...} before it (the
  * tag's data-* attributes win). The script loads its own files from next to itself: the
@@ -44,6 +44,9 @@
       themeCss: pick("themeCss", new URL("../vendor/voorbeeld-theme.css", base).href),
       themeClass: pick("themeClass", "voorbeeld-theme"),
       privacyUrl: pick("privacyUrl", new URL("../privacy.html", base).href),
+      // Where the site stands (a municipality's site): the assistant searches nearby when the
+      // person does not say where they live, and says so.
+      place: pick("place", ""),
     };
   }
 
@@ -180,7 +183,9 @@
       sessionId: this.state.sessionId,
       resumed: this.state.started,
       metadata: function () {
-        return { language: self.state.language, client: "widget" };
+        var metadata = { language: self.state.language, client: "widget" };
+        if (self.options.place) metadata.place = String(self.options.place);
+        return metadata;
       },
       onMessage: function (message) {
         self.receive(message);

@@ -121,3 +121,12 @@ def test_typed_payloads_keep_only_plain_entity_values(channel):
     )
     (message,) = channel.received
     assert '{"x"' not in message.text and '"age": "40"' in message.text
+
+
+def test_only_the_metadata_the_assistant_uses_is_passed_on(channel):
+    metadata = {"language": "nl", "client": "kiosk", "place": "Roosendaal", "email": "a@b.nl"}
+    trigger(
+        channel, "user_uttered", {"message": "hoi", "session_id": "d" * 32, "metadata": metadata}
+    )
+    (message,) = channel.received
+    assert message.metadata == {"language": "nl", "client": "kiosk", "place": "Roosendaal"}

@@ -215,3 +215,13 @@ def test_arabic_is_right_to_left_and_sent_to_the_assistant(page, stack):
     assert page.find_element(By.TAG_NAME, "html").get_attribute("dir") == "ltr"
     wait_for(lambda: user_events(stack, session_id) == [], timeout=15)
     assert storage_is_empty(page)
+
+
+def test_the_kiosk_tells_the_assistant_where_it_stands(page, stack):
+    kiosk(page, stack, "?place=Roosendaal")
+    tap(page, "Nederlands")
+    session_id = page.execute_script("return Leerwijzer.kiosk.sessionId()")
+    events = wait_for(lambda: user_events(stack, session_id))
+    # Rasa adds its own keys (model_id, assistant_id) to the metadata.
+    sent = {"language": "nl", "client": "kiosk", "place": "Roosendaal"}
+    assert events[0]["metadata"].items() >= sent.items()

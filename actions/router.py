@@ -193,7 +193,10 @@ TASK_FACTS = ("topic", "help_kind", "scheme", "situation", "goal", "learn_langua
 
 
 def route_if_it_has_facts(
-    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: DomainDict,
+    request_facts: tuple[str, ...] = TASK_FACTS,
 ) -> list[EventType] | None:
     """A message the model did not place but whose facts say what is wanted ("computer
     breda", "74 jaar wil leren appen") is a request: the router takes it. Inside a form, a
@@ -208,7 +211,7 @@ def route_if_it_has_facts(
             for e in events_since_user(tracker)
         )
         return [] if answered or said else None
-    if not any(key in said for key in TASK_FACTS):
+    if not any(key in said for key in request_facts):
         return None
     return ActionRoute().run(dispatcher, tracker, domain)
 
@@ -218,10 +221,13 @@ class RequestFirst:
     language", a fallback. When the message's facts make a request, the router answers it;
     otherwise `respond` gives the action's own answer. (Not an Action: not registered.)"""
 
+    # The facts that make a request of the message.
+    REQUEST_FACTS: tuple[str, ...] = TASK_FACTS
+
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        routed = route_if_it_has_facts(dispatcher, tracker, domain)
+        routed = route_if_it_has_facts(dispatcher, tracker, domain, self.REQUEST_FACTS)
         if routed is not None:
             return self.before_route(tracker) + routed
         return self.respond(dispatcher, tracker, domain)

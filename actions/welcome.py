@@ -53,6 +53,23 @@ class ActionGreet(RequestFirst, Action):
         return []
 
 
+class ActionGoodbye(RequestFirst, Action):
+    """Goodbye. A short request the model took for a goodbye ("career advice") is answered:
+    only a subject, a kind of help, a scheme, a goal or a question about paying counts, so
+    "bedankt, ik woon in Breda, tot ziens" still gets a goodbye."""
+
+    REQUEST_FACTS = ("topic", "help_kind", "scheme", "goal", "learn_language", "pay_question")
+
+    def name(self) -> str:
+        return "action_goodbye"
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_goodbye")
+        return []
+
+
 class ActionOutOfScope(RequestFirst, Action):
     def name(self) -> str:
         return "action_out_of_scope"

@@ -311,3 +311,24 @@ def test_the_kiosks_place_is_never_used_for_who_pays():
 )
 def test_the_script_of_most_words_decides_next_to_a_product_name(text, language):
     assert (_guess_language(text) or "nl") == language
+
+
+@pytest.mark.parametrize(
+    ("text", "routed"),
+    [
+        ("career advice", True),  # a request the model took for a goodbye
+        ("doei", False),
+        ("bedankt, ik woon in Breda, tot ziens", False),  # a place alone is no request
+    ],
+)
+def test_a_goodbye_says_goodbye_unless_it_asks_for_something(text, routed):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.welcome import ActionGoodbye
+    from tests.actions.conftest import make_tracker
+
+    dispatcher = CollectingDispatcher()
+    events = ActionGoodbye().run(dispatcher, make_tracker(text=text, intent="goodbye"), {})
+    said_goodbye = [m.get("response") for m in dispatcher.messages] == ["utter_goodbye"]
+    assert said_goodbye is not routed
+    assert bool(events) is routed

@@ -163,8 +163,14 @@ class ActionRoute(Action):
             changes["situation"] = "employed"  # "mijn baas wil ...": someone with an employer
         if "scheme_asked" not in changes and tracker.get_slot("scheme_asked"):
             changes["scheme_asked"] = None
-        if task == COURSE and not facts.topic and intent == "find_course":
-            # A new search keeps the place, not the last subject or wishes.
+        if (
+            task == COURSE
+            and not facts.topic
+            and intent == "find_course"
+            and not facts.municipality
+        ):
+            # A new search keeps the place, not the last subject or wishes. A message that only
+            # names a place ("Etten-Leur", taken for "find a course") is no new search.
             changes.update(topic=None, course_query=None, time_of_day=None, free_only=None)
         if task in (COURSE, SUPPORT) and not facts.online:
             changes.update(nearby_from_context(dispatcher, tracker, facts))

@@ -143,9 +143,13 @@ class ActionOfferHuman(UsesCatalog, Action):
         from actions.router import ActionRoute
 
         # Not RequestFirst: "ik wil een mens spreken over een cursus" asks for a person.
-        if read_facts(tracker).help_kind and not tracker.active_loop.get("name"):
+        facts = read_facts(tracker)
+        if not tracker.active_loop.get("name") and (
+            facts.help_kind or (facts.topic and not facts.asks_for_person)
+        ):
             # "Who can help me with a letter from the municipality?": the people nearby who
-            # help with that, not a general phone number.
+            # help with that, not a general phone number. A subject without a word for a
+            # person ("videobellen met mijn kleinkinderen") was no request for a person.
             return ActionRoute().run(dispatcher, tracker, domain)
         organization = None
         try:

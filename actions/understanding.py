@@ -135,7 +135,7 @@ class Lexicon:
         self._grouped: dict[str, dict[str, re.Pattern[str] | None]] = {}
         for key in ("yes", "no", "dont_know", "age_cues", "online", "in_person", "learn_cues",
                     "speak_cues", "employer", "pay_self", "no_money", "free_words", "negation",
-                    "pay_words"):  # fmt: skip
+                    "pay_words", "person_words"):  # fmt: skip
             self._flat[key] = _pattern(list(data.get(key) or []), language)
         for key in ("situations", "goals", "topics", "help_kinds", "integration", "schemes",
                     "language_names", "places"):  # fmt: skip
@@ -219,6 +219,7 @@ class Facts:
     speak_language: str | None = None  # a language to be answered in ("in English please")
     employer: bool = False  # the employer asks for or pays the course
     employer_declines: bool = False  # "mijn werkgever betaalt het niet"
+    asks_for_person: bool = False  # "ik wil een mens spreken"
     pay_question: bool = False  # "do I have to pay?", "who pays?", "is it free?"
     no_money: bool = False
     languages: tuple[str, ...] = field(default_factory=tuple)  # lexicons that found something
@@ -509,6 +510,7 @@ def _understand(text: str, languages: tuple[str, ...] | list[str]) -> Facts:
     for lex in lexicons:
         facts.employer = facts.employer or lex.has("employer", norm)
         facts.employer_declines = facts.employer_declines or employer_declines(lex, norm)
+        facts.asks_for_person = facts.asks_for_person or lex.has("person_words", norm)
         facts.pay_question = facts.pay_question or lex.has("pay_self", norm)
         # "Is the library course free?": a question about paying.
         asks = "?" in original or "؟" in original

@@ -36,6 +36,7 @@ KEYS = {
     "speak_cues",
     "employer",
     "negation",
+    "person_words",
     "pay_words",
     "pay_self",
     "no_money",

@@ -74,3 +74,22 @@ def test_right_organization_follows_the_conversation():
     assert right_help_kind(make_tracker({"goal": "dutch_language"})) == "dutch"
     assert right_help_kind(make_tracker({"help_kind": "integration"})) == "integration"
     assert right_help_kind(make_tracker({})) == "work-learning-advice"
+
+
+@responses.activate
+def test_a_subject_without_a_word_for_a_person_is_a_request_not_a_hand_over():
+    # The model may take "... görüntülü konuşmak istiyorum" ("I want to video call") for "a
+    # person, please": the subject is answered. With a word for a person it stays a hand-over.
+    responses.get(f"{BASE}/organizations", json={"items": [organization()]})
+    text = "TORUNLARIMLA WHATSAPPTAN GORUNTULU KONUSMAK ISTIYORUM"
+    tracker = make_tracker({"language": "tr"}, text=text, intent="human_handoff")
+    dispatcher = CollectingDispatcher()
+    events = ActionOfferHuman(CatalogClient(BASE)).run(dispatcher, tracker, {})
+    assert events[-1] == {"event": "active_loop", "timestamp": None, "name": "course_form"}
+    assert "offer_human" not in [m.get("response") for m in dispatcher.messages]
+
+    text = "Ik wil een mens spreken over een computercursus"
+    tracker = make_tracker({"municipality": "Breda"}, text=text, intent="human_handoff")
+    dispatcher = CollectingDispatcher()
+    ActionOfferHuman(CatalogClient(BASE)).run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["response"] == "offer_human"

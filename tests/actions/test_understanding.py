@@ -332,3 +332,35 @@ def test_a_goodbye_says_goodbye_unless_it_asks_for_something(text, routed):
     said_goodbye = [m.get("response") for m in dispatcher.messages] == ["utter_goodbye"]
     assert said_goodbye is not routed
     assert bool(events) is routed
+
+
+def test_a_place_taken_for_find_a_course_keeps_the_subject():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.router import ActionRoute
+    from tests.actions.conftest import make_tracker
+
+    tracker = make_tracker(
+        slots={"topic": "reading-writing"}, text="Etten-Leur", intent="find_course"
+    )
+    events = ActionRoute().run(CollectingDispatcher(), tracker, {})
+    assert not [e for e in events if e.get("name") == "topic"]
+    new_search = make_tracker(
+        slots={"topic": "digital"}, text="ik zoek een cursus", intent="find_course"
+    )
+    events = ActionRoute().run(CollectingDispatcher(), new_search, {})
+    assert {"event": "slot", "timestamp": None, "name": "topic", "value": None} in events
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("وصلتني رسالة من البلدية وما فهمت شي", "ar"),
+        ("Belediyeden bir mektup geldi, anlamadım", "tr"),
+        ("Я отримала лист від гемеенте і нічого не розумію", "uk"),
+        ("Dostałam pismo z gminy i nic nie rozumiem", "pl"),
+        ("I got a letter from the municipality and I don't understand it", "en"),
+    ],
+)
+def test_a_letter_from_the_municipality_in_every_language_is_help_nearby(text, language):
+    assert understand(text, [language]).help_kind == "digital-government"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -34,12 +33,12 @@ EMPLOYER_PAYS = ("werkgever-studiekosten", "verplichte-scholing")
 # Schemes that the employer applies for (a sector fund, a subsidy to the employer): after what the
 # person can do alone, when the employer does not pay.
 THROUGH_EMPLOYER = ("sectorfonds", "slim-scholing")
-# Loans are named last: they are repaid with interest.
-LOANS = ("levenlanglerenkrediet",)
+# What a scheme costs the person, least first (services/budget/schemes.py COSTS): the chat
+# shows them in this order, loans last; a loan is always called a loan.
+COST_ORDER = ("free", "employer", "subsidy", "discount", "loan", "own_cost")
 # Help for everyone (the library, free advice): named after a scheme for the person's own
 # situation when neither is sure.
 GENERAL_HELP = ("bibliotheek-gratis", "leerwerkloket")
-STAP = re.compile(r"\bstap\b|stap-?budget", re.IGNORECASE)
 SHOWN_STATUSES = ("eligible", "maybe")
 MAX_SCHEMES_SHOWN = 5
 
@@ -162,9 +161,26 @@ def describe_scheme(result: SchemeResult, language: str = DEFAULT_LANGUAGE) -> d
     if language == DEFAULT_LANGUAGE:
         reason = " ".join(result.reasons[:2])
         next_step = f"{result.next_step} {apply_at}".strip()
-        return {"name": result.name, "reason": reason, "next_step": next_step}
-    explanation = strings(language)["schemes"].get(result.scheme_id, "")
-    return {"name": result.name, "reason": explanation, "next_step": apply_at}
+    else:
+        reason = strings(language)["schemes"].get(result.scheme_id, "")
+        next_step = apply_at
+    return {
+        "name": result.name,
+        "reason": with_cost(reason, result, language),
+        "next_step": next_step,
+    }
+
+
+def with_cost(reason: str, result: SchemeResult, language: str) -> str:
+    """The reason, and for a loan, in every language: that it is a loan, repaid with interest."""
+    if result.cost_to_you == "loan":
+        return f"{say(language, 'loan_note')} {reason}".strip()
+    return reason
+
+
+def cost_rank(result: SchemeResult) -> int:
+    cost = result.cost_to_you
+    return COST_ORDER.index(cost) if cost in COST_ORDER else len(COST_ORDER)
 
 
 def best_result(results: list[SchemeResult], decided_only: bool = True) -> SchemeResult | None:
@@ -178,7 +194,7 @@ def best_result(results: list[SchemeResult], decided_only: bool = True) -> Schem
         key=lambda r: (
             r.status != "eligible",
             bool(r.missing),
-            r.scheme_id in LOANS,
+            r.cost_to_you in ("loan", "own_cost"),
             r.status != "eligible" and r.scheme_id in GENERAL_HELP,
         ),
     )
@@ -204,7 +220,7 @@ def answer_one(
     verdict = say(language, VERDICTS.get(result.status, "verdict_no"))
     described = describe_scheme(result, language)
     reason = result.reasons[0] if language == DEFAULT_LANGUAGE and result.reasons else ""
-    reason = reason or described["reason"]
+    reason = with_cost(reason, result, language) if reason else described["reason"]
     next_step = described["next_step"]
     if language == DEFAULT_LANGUAGE:
         next_step = (
@@ -264,24 +280,33 @@ class ActionCheckBudget(Action):
         if result is not None:
             answer_one(dispatcher, result, language_of(tracker))
             return [SlotSet(SCHEME_SLOT, None)]
-        # What fits first, then what may fit; among those, the ones that are decided first.
+        # What fits ("Dit past bij u"), then what may fit ("Dit past misschien bij u"); in each,
+        # what costs the person least first (free, employer, subsidy or discount, loans last).
         shown = [r for r in results if r.status in SHOWN_STATUSES]
         shown.sort(
-            key=lambda r: (r.scheme_id in last, SHOWN_STATUSES.index(r.status), bool(r.missing))
-        )
+            key=lambda r: (
+                SHOWN_STATUSES.index(r.status), r.scheme_id in last, cost_rank(r), bool(r.missing)
+            )
+        )  # fmt: skip
         fitting = shown[:MAX_SCHEMES_SHOWN]
-        if fitting:
-            dispatcher.utter_message(response="budget_results_intro")
-            for result in fitting:
+        language = language_of(tracker)
+        for status in SHOWN_STATUSES:
+            group = [r for r in fitting if r.status == status]
+            if not group:
+                continue
+            if status == "eligible":
+                dispatcher.utter_message(response="budget_results_intro")
+            else:
+                dispatcher.utter_message(text=say(language, "budget_maybe_intro"))
+            for result in group:
                 dispatcher.utter_message(
-                    response="budget_scheme", **describe_scheme(result, language_of(tracker))
+                    response="budget_scheme", **describe_scheme(result, language)
                 )
-        else:
+        if not fitting:
             dispatcher.utter_message(response="budget_nothing_fits")
         open_facts = [f for f in BUDGET_SLOTS if any(f in r.missing for r in fitting)]
         if open_facts:
             # Answered with what is known; say what would make the answer surer.
-            language = language_of(tracker)
             names = strings(language)["fact_names"]
             listed = ", ".join(names[f] for f in open_facts)
             dispatcher.utter_message(text=say(language, "tell_more", facts=listed))

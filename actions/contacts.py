@@ -52,3 +52,28 @@ def message_placeholders() -> dict[str, str | int]:
         "privacy_url": config.privacy_url,
         "retention_days": config.retention_days,
     }
+
+
+@dataclass(frozen=True)
+class CallbackDesk:
+    """The desk that has agreed to call citizens back, from the settings."""
+
+    name: str
+    phone: str
+    hours: str
+    working_days: int
+
+
+def callback_desk() -> CallbackDesk | None:
+    """None until an operator configured a desk that calls back: then no call-back is offered."""
+    config = settings()
+    if not (config.callback_desk_name and config.callback_desk_phone):
+        return None
+    if config.callback_desk_working_days <= 0:
+        return None
+    return CallbackDesk(
+        name=config.callback_desk_name,
+        phone=config.callback_desk_phone,
+        hours=config.callback_desk_hours,
+        working_days=int(config.callback_desk_working_days),
+    )

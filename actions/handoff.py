@@ -1,7 +1,9 @@
 """A call-back request: name, phone number, part of the day and explicit consent.
 
-The request is written to the call-back store before the confirmation is sent, so a
-confirmed request is never lost.
+Only on behalf of the desk that has agreed to call back (settings CALLBACK_DESK_*): its name
+and within how many working days it calls are in the question and the confirmation. Without
+such a desk nothing is asked or stored: the person gets a number to call. The request is written
+to the call-back store before the confirmation is sent, so a confirmed request is never lost.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.contacts import fallback_contact, message_placeholders
+from actions.contacts import callback_desk, fallback_contact, message_placeholders
+from actions.i18n import language_of, say
 from bot.privacy import normalize_phone
 from bot.settings import settings
 from services.callbacks import CallbackRequest, CallbackStore
@@ -39,12 +42,26 @@ def callback_store() -> CallbackStore:
 
 
 def organization_of(tracker: Tracker) -> str:
-    return tracker.get_slot("callback_organization") or fallback_contact().name
+    """The desk that calls back: the configured one (the slot is only a fallback name)."""
+    desk = callback_desk()
+    return (
+        desk.name if desk else tracker.get_slot("callback_organization") or fallback_contact().name
+    )
 
 
 class ValidateCallbackForm(FormValidationAction):
     def name(self) -> str:
         return "validate_callback_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        # No desk that calls back: nothing to ask (action_submit_callback says whom to call).
+        return domain_slots if callback_desk() else []
 
     def validate_callback_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -111,6 +128,16 @@ class ActionSubmitCallback(Action):
     ) -> list[EventType]:
         cleared = [SlotSet(slot, None) for slot in CALLBACK_SLOTS]
         placeholders = message_placeholders()
+        desk = callback_desk()
+        if desk is None:
+            # No desk has agreed to call back: never promise a call; name a number to call.
+            contact = fallback_contact()
+            dispatcher.utter_message(
+                text=say(
+                    language_of(tracker), "callback_no_desk", name=contact.name, phone=contact.phone
+                )  # fmt: skip
+            )
+            return cleared
         if tracker.get_slot("callback_consent") is not True:
             dispatcher.utter_message(response="callback_declined", **placeholders)
             return cleared
@@ -129,6 +156,10 @@ class ActionSubmitCallback(Action):
             dispatcher.utter_message(response="callback_failed", **placeholders)
             return cleared
         dispatcher.utter_message(
-            response="callback_confirmed", name=stored.organization, reference=stored.reference
+            response="callback_confirmed",
+            name=stored.organization,
+            reference=stored.reference,
+            days=desk.working_days,
+            phone=desk.phone,
         )
         return cleared

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.clients import ServiceUnavailable
 from actions.clients.catalog import Organization, UsesCatalog
-from actions.contacts import fallback_contact, message_placeholders
+from actions.contacts import callback_desk, fallback_contact, message_placeholders
 from actions.i18n import DEFAULT_LANGUAGE, language_of, say, strings
 from actions.places import canonical_municipality
 from actions.vocabulary import HELP_KINDS, UNKNOWN, known
@@ -47,13 +47,21 @@ def right_help_kind(tracker: Tracker) -> str:
     return HELP_KIND_BY_GOAL.get(goal, "work-learning-advice")
 
 
+def hours_line(hours: str, language: str, key: str) -> str:
+    """'Inloop: di 10-12', or, for a desk that sees people only by appointment, that (never
+    'Inloop: op afspraak', which says both)."""
+    if "afspraak" in hours.lower() and not any(ch.isdigit() for ch in hours):
+        return say(language, "by_appointment")
+    return say(language, key, hours=hours)
+
+
 def describe_organization(organization: Organization, language: str = DEFAULT_LANGUAGE) -> str:
     """Name, address and hours stay as the catalog has them (Dutch); the labels are translated."""
     lines = [organization.name]
     if organization.address:
         lines.append(say(language, "address", address=organization.address))
     if organization.walk_in_hours:
-        lines.append(say(language, "walk_in", hours=organization.walk_in_hours))
+        lines.append(hours_line(organization.walk_in_hours, language, "walk_in"))
     if organization.phone:
         lines.append(say(language, "call", phone=organization.phone))
     if organization.languages:
@@ -161,7 +169,7 @@ class ActionOfferHuman(UsesCatalog, Action):
             logger.warning("Organization search failed: %s", exc.reason)
         if organization:
             visit = (
-                say(language_of(tracker), "visit", hours=organization.walk_in_hours)
+                hours_line(organization.walk_in_hours, language_of(tracker), "visit")
                 if organization.walk_in_hours
                 else ""
             )
@@ -170,8 +178,12 @@ class ActionOfferHuman(UsesCatalog, Action):
             contact = fallback_contact()
             name, phone, visit = contact.name, contact.phone, ""
         dispatcher.utter_message(response="offer_human", name=name, phone=phone, visit=visit)
-        dispatcher.utter_message(response="offer_callback")
+        desk = callback_desk()
+        if desk is None:
+            # No desk has agreed to call back: the number above, and no promise of a call.
+            return [SlotSet("callback_subject", right_help_kind(tracker))]
+        dispatcher.utter_message(response="offer_callback", desk=desk.name, days=desk.working_days)
         return [
-            SlotSet("callback_organization", name),
+            SlotSet("callback_organization", desk.name),
             SlotSet("callback_subject", right_help_kind(tracker)),
         ]

@@ -67,6 +67,12 @@ class Settings:
     lock_lifetime_seconds: int = 60
     action_server_url: str = ""
     preflight_timeout_seconds: float = 3.0
+    # The desk that has agreed to call citizens back (docs/conversation.md, "A person"). Without
+    # a name, a phone number and a number of working days, no call-back is offered.
+    callback_desk_name: str = ""
+    callback_desk_phone: str = ""
+    callback_desk_hours: str = ""
+    callback_desk_working_days: int = 0
 
     @property
     def rasa_url(self) -> str:
@@ -144,6 +150,10 @@ def settings() -> Settings:
         max_message_chars=_env_number("MAX_MESSAGE_CHARS", 2000),
         redis_url=_env("REDIS_URL", ""),
         retention_every_hours=_env_number("RETENTION_EVERY_HOURS", 24.0),
+        callback_desk_name=_env("CALLBACK_DESK_NAME", "").strip(),
+        callback_desk_phone=_env("CALLBACK_DESK_PHONE", "").strip(),
+        callback_desk_hours=_env("CALLBACK_DESK_HOURS", "").strip(),
+        callback_desk_working_days=_env_number("CALLBACK_DESK_WORKING_DAYS", 0),
         **_scale_settings(tracker_db),
     )
 

@@ -56,6 +56,7 @@ class Result(BaseModel):
     status: str
     reasons: list[str]
     next_step: str
+    cost_to_you: str
     amount: str | None
     apply_url: str | None
     source_urls: list[str]
@@ -72,6 +73,7 @@ class SchemeSummary(BaseModel):
     name: str
     summary: str
     status: str
+    cost_to_you: str
     source_urls: list[str]
     checked_on: str
 
@@ -189,6 +191,7 @@ def _summary(scheme: Scheme, day: date) -> dict:
         "name": scheme.name,
         "summary": scheme.summary,
         "status": "open" if scheme.is_open(day) else "closed",
+        "cost_to_you": scheme.cost_to_you,
         "source_urls": list(scheme.source_urls),
         "checked_on": scheme.checked_on.isoformat(),
     }

@@ -94,6 +94,7 @@ def result_for(scheme: Scheme, facts: Facts, day: date) -> dict:
         "status": decision.status,
         "reasons": reasons,
         "next_step": next_step,
+        "cost_to_you": scheme.cost_to_you,
         "amount": scheme.amount,
         "apply_url": scheme.apply_url,
         "source_urls": list(scheme.source_urls),

@@ -50,6 +50,7 @@ SCHEME_FIELDS: dict[str, tuple[bool, str]] = {
     "name": (True, "text"),
     "summary": (True, "text"),
     "provider": (True, "text"),
+    "cost_to_you": (True, "cost"),
     "amount": (False, "text"),
     "how_to_apply": (True, "text"),
     "apply_url": (False, "url"),
@@ -62,6 +63,10 @@ SCHEME_FIELDS: dict[str, tuple[bool, str]] = {
     "notes": (False, "text"),
     "uncertain": (False, "texts"),
 }
+# What the scheme costs the person, from least to most (the chat shows them in this order).
+# free: nothing; employer: the employer pays; subsidy: a body pays all or part when it agrees;
+# discount: the person pays less; loan: borrowed, repaid with interest; own_cost: the person pays.
+COSTS = ("free", "employer", "subsidy", "discount", "loan", "own_cost")
 RULE_FIELDS = ("when", "status", "reasons", "next_step", "valid_from", "valid_until")
 CLOSED_FIELDS = ("reasons", "next_step")
 
@@ -91,6 +96,7 @@ class Scheme:
     checked_on: date
     valid_from: date
     rules: tuple[Rule, ...]
+    cost_to_you: str = "own_cost"
     amount: str | None = None
     apply_url: str | None = None
     valid_until: date | None = None
@@ -237,6 +243,7 @@ def _scheme(root: Node | None, path: Path, problems: _FileProblems) -> Scheme | 
         checked_on=values["checked_on"],
         valid_from=values["valid_from"],
         rules=values["rules"],
+        cost_to_you=values["cost_to_you"],
         amount=values.get("amount"),
         apply_url=values.get("apply_url"),
         valid_until=valid_until,
@@ -264,6 +271,10 @@ def _field(name: str, kind: str, node: Node, problems: _FileProblems) -> Any:
         next_step = _text(closed["next_step"][1], "when_closed.next_step", problems)
         return (tuple(reasons), next_step)
     value = _scalar_or_list(node, problems)
+    if kind == "cost":
+        if value not in COSTS:
+            problems.add(node, f"{name} must be one of {', '.join(COSTS)}, not {value!r}")
+        return value
     if kind == "id":
         if not isinstance(value, str) or not _ID.match(value):
             problems.add(node, f"id must be lowercase words joined by '-', not {value!r}")

@@ -45,3 +45,35 @@ def _fresh_circuit_breakers():
     base._breakers.clear()
     yield
     base._breakers.clear()
+
+
+DESK = {
+    "CALLBACK_DESK_NAME": "Leerwerkloket West-Brabant",
+    "CALLBACK_DESK_PHONE": "076 000 0000",
+    "CALLBACK_DESK_HOURS": "maandag tot en met vrijdag 9:00-17:00",
+    "CALLBACK_DESK_WORKING_DAYS": "2",
+}
+
+
+@pytest.fixture
+def desk(monkeypatch):
+    """A desk that has agreed to call citizens back (settings CALLBACK_DESK_*)."""
+    from bot.settings import settings
+
+    for name, value in DESK.items():
+        monkeypatch.setenv(name, value)
+    settings.cache_clear()
+    yield DESK
+    settings.cache_clear()
+
+
+@pytest.fixture
+def no_desk(monkeypatch):
+    """No desk has agreed to call back (the default)."""
+    from bot.settings import settings
+
+    for name in DESK:
+        monkeypatch.setenv(name, "")
+    settings.cache_clear()
+    yield
+    settings.cache_clear()

@@ -56,9 +56,11 @@ def test_sends_only_what_the_rules_need_and_shows_eligible_and_maybe():
         "age": 67, "situation": "retired", "goal": "basic_skills",
         "integration_obligation": False, "municipality": "Breda",
     }  # fmt: skip
-    assert [m["response"] for m in messages] == [
-        "budget_results_intro", "budget_scheme", "budget_scheme", "budget_results_end",
+    # What fits, then what may fit, each with its own words ("Dit past misschien bij u").
+    assert [m.get("response") for m in messages] == [
+        "budget_results_intro", "budget_scheme", None, "budget_scheme", "budget_results_end",
     ]  # fmt: skip
+    assert messages[2]["text"] == say("nl", "budget_maybe_intro")
     assert messages[1]["name"] == "Bibliotheek-Gratis"
     assert messages[1]["next_step"] == "Bel het loket. Kijk op https://example.org/bieb"
 
@@ -180,7 +182,7 @@ def test_when_the_employer_does_not_pay_the_employers_schemes_are_left_out_or_la
                 result("sectorfonds", "eligible"),
                 result("verplichte-scholing", "maybe"),
                 result("leerwerkloket", "eligible"),
-                result("levenlanglerenkrediet", "maybe"),
+                result("levenlanglerenkrediet", "eligible"),
             ]
         },
     )
@@ -188,3 +190,47 @@ def test_when_the_employer_does_not_pay_the_employers_schemes_are_left_out_or_la
     shown = [m["name"] for m in messages if m.get("response") == "budget_scheme"]
     # What the person can do alone first; a fund that the employer applies for last.
     assert shown == ["Leerwerkloket", "Levenlanglerenkrediet", "Sectorfonds"]
+
+
+def with_cost(item, cost):
+    return {**item, "cost_to_you": cost}
+
+
+@responses.activate
+def test_what_costs_least_comes_first_and_a_loan_is_called_a_loan_in_every_language():
+    responses.post(
+        f"{BASE}/v1/eligibility",
+        json={
+            "results": [
+                with_cost(result("levenlanglerenkrediet", "eligible"), "loan"),
+                with_cost(result("uwv-scholing", "eligible"), "subsidy"),
+                with_cost(result("werkgever-studiekosten", "eligible"), "employer"),
+                with_cost(result("leerwerkloket", "eligible"), "free"),
+            ]
+        },
+    )
+    messages = run_check({"situation": "employed"})
+    shown = [m["name"] for m in messages if m.get("response") == "budget_scheme"]
+    assert shown == [
+        "Leerwerkloket",
+        "Werkgever-Studiekosten",
+        "Uwv-Scholing",
+        "Levenlanglerenkrediet",
+    ]
+    loan = next(m for m in messages if m.get("name") == "Levenlanglerenkrediet")
+    assert loan["reason"].startswith(say("nl", "loan_note"))
+    assert "lening" in loan["reason"] and "rente" in loan["reason"]
+    for language in ("en", "ar", "tr", "uk", "pl"):
+        [*_, last] = [m for m in run_check({"situation": "employed", "language": language})
+                      if m.get("response") == "budget_scheme"]  # fmt: skip
+        assert last["reason"].startswith(say(language, "loan_note")), language
+
+
+@responses.activate
+def test_a_direct_answer_about_a_loan_says_it_is_a_loan():
+    responses.post(
+        f"{BASE}/v1/eligibility",
+        json={"results": [with_cost(result("levenlanglerenkrediet", "eligible"), "loan")]},
+    )
+    [message] = run_check({"age": "40", "scheme_asked": "levenlanglerenkrediet"})
+    assert say("nl", "loan_note") in message["text"]

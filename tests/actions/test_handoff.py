@@ -6,6 +6,13 @@ from services.callbacks import CallbackStore
 from tests.actions.conftest import make_tracker
 
 
+@pytest.fixture(autouse=True)
+def _a_desk_calls_back(request):
+    """Call-backs need a desk that has agreed to call back; the no_desk tests go without."""
+    if "no_desk" not in request.fixturenames:
+        request.getfixturevalue("desk")
+
+
 @pytest.fixture
 def store(tmp_path):
     return CallbackStore(f"sqlite:///{tmp_path / 'callbacks.db'}", retention_days=30)
@@ -38,7 +45,9 @@ def test_a_confirmed_request_is_stored_before_the_confirmation(store):
         "+31612345678",
         "morning",
     )
-    assert stored.organization == "Taalhuis Breda"
+    # On behalf of the desk that agreed to call back, which says when and on which number.
+    assert stored.organization == "Leerwerkloket West-Brabant"
+    assert (confirmation["days"], confirmation["phone"]) == (2, "076 000 0000")
     # The call-back details leave the conversation once they are in the store.
     assert {e["name"] for e in events if e["value"] is None} >= {"callback_phone", "callback_name"}
 
@@ -57,6 +66,22 @@ def test_a_store_failure_promises_nothing(store, monkeypatch):
     messages, _ = submit(store, SLOTS)
     assert messages[0]["response"] == "callback_failed"
     assert messages[0]["phone"]
+
+
+def test_without_a_desk_that_calls_back_nothing_is_promised_or_stored(store, no_desk):
+    import asyncio
+
+    messages, events = submit(store, SLOTS)
+    [message] = messages
+    assert message.get("response") is None and "1400" in message["text"]
+    assert "terugbellen kan hier nog niet" in message["text"].lower()
+    assert store.open_requests() == []
+    asked = asyncio.run(
+        ValidateCallbackForm().required_slots(
+            ["callback_name", "callback_phone"], CollectingDispatcher(), make_tracker(), {}
+        )
+    )
+    assert asked == []  # no name or number is asked for a call that will not come
 
 
 def validate(slot, value):
@@ -98,10 +123,10 @@ def test_consent_only_from_an_explicit_answer():
     assert validate("callback_consent", "ja hoor")[0] == {"callback_consent": None}
 
 
-def test_consent_question_names_the_organization_and_retention():
+def test_consent_question_names_the_desk_that_calls_back_and_retention():
     dispatcher = CollectingDispatcher()
     ActionAskCallbackConsent().run(dispatcher, make_tracker(SLOTS), {})
     [question] = dispatcher.messages
     assert question["response"] == "callback_consent_question"
-    assert question["name"] == "Taalhuis Breda"
+    assert question["name"] == "Leerwerkloket West-Brabant"  # who will have the number
     assert question["retention_days"] == 30

@@ -47,7 +47,7 @@ def test_help_nearby_lists_name_address_hours_and_phone():
 
 
 @responses.activate
-def test_a_person_means_the_right_organization_with_phone_and_a_call_back_offer():
+def test_a_person_means_the_right_organization_with_phone_and_a_call_back_offer(desk):
     responses.get(f"{BASE}/organizations", json={"items": [organization()]})
     messages, events = run(
         ActionOfferHuman(CatalogClient(BASE)), {"topic": "dutch", "municipality": "Breda"}
@@ -56,10 +56,23 @@ def test_a_person_means_the_right_organization_with_phone_and_a_call_back_offer(
     assert messages[0]["response"] == "offer_human"
     assert messages[0]["phone"] == "076 529 1234"
     assert "dinsdag" in messages[0]["visit"]
+    # The call-back is offered by the desk that agreed to call back, with when it calls.
     assert messages[1]["response"] == "offer_callback"
-    assert {"callback_organization": "Taalhuis Breda"}.items() <= {
+    assert (messages[1]["desk"], messages[1]["days"]) == ("Leerwerkloket West-Brabant", 2)
+    assert {"callback_organization": "Leerwerkloket West-Brabant"}.items() <= {
         e["name"]: e["value"] for e in events
     }.items()
+
+
+@responses.activate
+def test_without_a_desk_that_calls_back_no_call_back_is_offered(no_desk):
+    responses.get(f"{BASE}/organizations", json={"items": [organization()]})
+    messages, events = run(
+        ActionOfferHuman(CatalogClient(BASE)), {"topic": "dutch", "municipality": "Breda"}
+    )
+    assert [m["response"] for m in messages] == ["offer_human"]
+    assert messages[0]["phone"] == "076 529 1234"
+    assert "callback_organization" not in {e["name"] for e in events}
 
 
 @responses.activate
@@ -93,3 +106,25 @@ def test_a_subject_without_a_word_for_a_person_is_a_request_not_a_hand_over():
     dispatcher = CollectingDispatcher()
     ActionOfferHuman(CatalogClient(BASE)).run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["response"] == "offer_human"
+
+
+def test_a_desk_that_works_by_appointment_never_reads_walk_in_by_appointment():
+    from actions.support import hours_line
+
+    assert (
+        hours_line("op afspraak", "nl", "walk_in")
+        == "Langskomen kan alleen op afspraak. Bel eerst."
+    )
+    assert hours_line("dinsdag 10:00-12:00", "nl", "walk_in") == "Inloop: dinsdag 10:00-12:00"
+    assert "Inloop" not in hours_line("Op afspraak", "nl", "walk_in")
+
+
+def test_the_menu_questions_read_as_plain_dutch_and_turkish():
+    import yaml
+
+    from actions.i18n import DOMAIN_FILE
+
+    text = DOMAIN_FILE.read_text(encoding="utf-8")
+    assert "Waarbij zoekt u hulp" not in text and "Waar wilt u hulp bij?" in text
+    assert "Yakında yardım" not in text and "Yakınınızda yardım" in text  # "nearby", not "soon"
+    assert yaml.safe_load(text)["responses"]

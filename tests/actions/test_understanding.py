@@ -364,3 +364,16 @@ def test_a_place_taken_for_find_a_course_keeps_the_subject():
 )
 def test_a_letter_from_the_municipality_in_every_language_is_help_nearby(text, language):
     assert understand(text, [language]).help_kind == "digital-government"
+
+
+@pytest.mark.parametrize(
+    ("text", "scheme"),
+    [
+        ("wat is de eerste stap als ik wil leren?", None),  # the everyday word
+        ("stap voor stap leren werken met de computer", None),
+        ("kan ik nog stap-budget aanvragen?", "stap-budget"),
+        ("bestaat de stap subsidie nog", "stap-budget"),
+    ],
+)
+def test_stap_is_the_scheme_only_when_the_scheme_is_meant(text, scheme):
+    assert understand(text, ["nl"]).scheme == scheme

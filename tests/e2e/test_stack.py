@@ -176,6 +176,9 @@ def test_a_person_then_a_stored_call_back_request(stack):
     consent = citizen.say('/inform{"daypart": "morning"}')
     assert "bewaren" in texts(consent)
     confirmation = texts(citizen.say("/affirm"))
+    # The desk that agreed to call back, when it calls, and its number.
+    assert "Leerwerkloket West-Brabant belt u binnen 2 werkdagen terug" in confirmation
+    assert "076 000 0000" in confirmation
     reference = next(word.strip(".") for word in confirmation.split() if word.startswith("LW-"))
     store = CallbackStore(stack.config.callback_database_url)
     stored = store.get(reference)

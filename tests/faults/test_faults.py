@@ -21,7 +21,7 @@ from tests.security.stack import Citizen, process, texts
 pytestmark = pytest.mark.stack
 COURSE_SEARCH = "Ik zoek een computercursus in Breda"
 ANSWER_WITHIN_SECONDS = 3.0
-SCHEMES_FOUND = "Dit kan passen bij u"
+SCHEMES_FOUND = ("Dit past bij u:", "Dit past misschien bij u.")
 
 
 def timed(citizen: Citizen, text: str) -> tuple[str, float]:
@@ -65,7 +65,8 @@ def budget_works(faulty) -> None:
     faulty.budget.set_mode("ok")
     citizen = Citizen(faulty.stack)
     who_pays_until_the_last_question(citizen)
-    assert SCHEMES_FOUND in texts(citizen.say(LAST_ANSWER))
+    answer = texts(citizen.say(LAST_ANSWER))
+    assert any(found in answer for found in SCHEMES_FOUND), answer
 
 
 @pytest.mark.parametrize("mode", ["slow", "error", "down"])

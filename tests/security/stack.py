@@ -24,6 +24,14 @@ INHERITED = ("CATALOG_URL", "BUDGET_URL", "CORS_ORIGINS", "CATALOG_DATABASE_URL"
 INHERITED += ("RATE_LIMIT_MESSAGES", "RATE_LIMIT_WINDOW_SECONDS", "MAX_MESSAGE_CHARS")
 
 
+CALLBACK_DESK = {
+    "CALLBACK_DESK_NAME": "Leerwerkloket West-Brabant",
+    "CALLBACK_DESK_PHONE": "076 000 0000",
+    "CALLBACK_DESK_HOURS": "maandag tot en met vrijdag 9:00-17:00",
+    "CALLBACK_DESK_WORKING_DAYS": "2",
+}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -40,6 +48,9 @@ def stack_environment(env: pytest.MonkeyPatch, var_dir: Path) -> None:
     env.setenv("TRACKER_DB", str(var_dir / "tracker.db"))
     env.setenv("CALLBACK_DATABASE_URL", f"sqlite:///{var_dir / 'callbacks.db'}")
     env.setenv("LEERWIJZER_HOST", "127.0.0.1")
+    # A desk that has agreed to call back (tests/e2e/test_handover.py runs without one).
+    for name, value in CALLBACK_DESK.items():
+        env.setenv(name, value)
 
 
 @contextlib.contextmanager

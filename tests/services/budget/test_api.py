@@ -16,6 +16,7 @@ RESULT_KEYS = {
     "status",
     "reasons",
     "next_step",
+    "cost_to_you",
     "amount",
     "apply_url",
     "source_urls",
@@ -53,7 +54,17 @@ def test_schemes_list_has_the_contract_fields(client, scheme_ids):
     schemes = client.get("/v1/schemes").json()["schemes"]
     assert {s["id"] for s in schemes} == scheme_ids
     for scheme in schemes:
-        assert set(scheme) == {"id", "name", "summary", "status", "source_urls", "checked_on"}
+        assert set(scheme) == {
+            "id", "name", "summary", "status", "cost_to_you", "source_urls", "checked_on"
+        }  # fmt: skip
+        assert scheme["cost_to_you"] in (
+            "free",
+            "employer",
+            "subsidy",
+            "discount",
+            "loan",
+            "own_cost",
+        )
         assert scheme["status"] in ("open", "closed")
         assert scheme["source_urls"] and all(
             u.startswith("https://") for u in scheme["source_urls"]
@@ -62,6 +73,10 @@ def test_schemes_list_has_the_contract_fields(client, scheme_ids):
     status = {s["id"]: s["status"] for s in schemes}
     assert status["stap-budget"] == "closed"
     assert status["levenlanglerenkrediet"] == "open"
+    cost = {s["id"]: s["cost_to_you"] for s in schemes}
+    assert cost["levenlanglerenkrediet"] == "loan"  # a loan is never presented as anything else
+    assert cost["werkgever-studiekosten"] == cost["verplichte-scholing"] == "employer"
+    assert cost["leerwerkloket"] == "free"
 
 
 def test_schemes_list_on_a_past_date(client):

@@ -119,6 +119,13 @@ def line_of(path: Path, fragment: str) -> int:
         ("sectorfonds.yaml", "status: maybe", "status: perhaps", "perhaps", "unknown status"),
         (
             "sectorfonds.yaml",
+            "cost_to_you: employer",
+            "cost_to_you: cheap",
+            "cost_to_you",
+            "cost_to_you must be one of free, employer",
+        ),
+        (
+            "sectorfonds.yaml",
             "checked_on: 2026-11-27",
             "checked_on: 27-11-2026",
             "checked_on",

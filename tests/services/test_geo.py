@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import date
 
 import pytest
 import yaml
@@ -102,12 +103,12 @@ def test_every_west_brabant_member_resolves_and_is_in_the_region() -> None:
     assert all(geo.in_region(m, "west-brabant") for m in found if m)
 
 
-def test_regio_west_brabant_adds_tholen() -> None:
+def test_tholen_left_regio_west_brabant_and_lies_in_zeeland() -> None:
+    # Tholen left the cooperation on 2021-01-01: never part of the region or its schemes.
     tholen = geo.find_municipality("Tholen")
-    assert tholen is not None
-    wider = geo.region_members("regio-west-brabant")
-    assert wider == geo.region_members("west-brabant") | {tholen.code}
-    assert geo.in_region(tholen, "regio-west-brabant")
+    assert tholen is not None and tholen.province == "Zeeland"
+    assert geo.region_members("regio-west-brabant") == geo.region_members("west-brabant")
+    assert not geo.in_region(tholen, "regio-west-brabant")
     assert not geo.in_region(tholen, "west-brabant")
 
 
@@ -319,7 +320,7 @@ def test_region_entries_carry_sources_and_check_date() -> None:
     for region_id, region in document["regions"].items():
         assert region["source_urls"], region_id
         assert all(url.startswith("https://") for url in region["source_urls"])
-        assert region["checked_on"] == "2026-11-27"
+        assert "2026-11-27" <= region["checked_on"] <= date.today().isoformat()
         assert region["note"]
     assert document["neighbours_source"]["source_urls"]
     assert document["neighbours_source"]["checked_on"] == "2026-11-27"

@@ -272,3 +272,13 @@ def test_an_adult_of_unknown_age_gets_what_holds_at_every_adult_age(client):
 def test_adult_must_be_true_or_false(client):
     answer = client.post("/v1/eligibility", json={"adult": "ja"})
     assert answer.status_code == 422
+
+
+def test_the_library_is_free_for_help_not_for_every_course(client):
+    profile = {"age": 67, "situation": "retired", "goal": "basic_skills"}
+    results = client.post("/v1/eligibility", json=profile).json()["results"]
+    library = next(r for r in results if r["scheme_id"] == "bibliotheek-gratis")
+    assert library["cost_to_you"] == "free"
+    assert "cursussen" not in library["name"].lower()  # "Gratis hulp in de bibliotheek"
+    assert any("Taalhuis" in reason for reason in library["reasons"])
+    assert any("kan wel geld kosten" in reason for reason in library["reasons"])

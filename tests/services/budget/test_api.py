@@ -282,3 +282,26 @@ def test_the_library_is_free_for_help_not_for_every_course(client):
     assert "cursussen" not in library["name"].lower()  # "Gratis hulp in de bibliotheek"
     assert any("Taalhuis" in reason for reason in library["reasons"])
     assert any("kan wel geld kosten" in reason for reason in library["reasons"])
+
+
+def test_inburgering_says_who_pays_and_who_need_not_integrate(client):
+    def inburgering(obliged):
+        profile = {"age": 30, "integration_obligation": obliged, "goal": "dutch_language"}
+        results = client.post("/v1/eligibility", json=profile).json()["results"]
+        return next(r for r in results if r["scheme_id"] == "inburgering")
+
+    obliged = inburgering(True)
+    text = " ".join(obliged["reasons"]) + " " + obliged["next_step"]
+    assert "betaalt u zelf" in text and "DUO" in text  # family migrants: pay or borrow
+    assert "consulent inburgering" in obliged["next_step"]  # refugees: the municipality first
+    free = inburgering(False)
+    assert any("Oekraïne" in r and "EU-burgers" in r for r in free["reasons"])
+
+
+def test_slim_is_for_learning_in_the_company_and_training_only_on_a_development_path(client):
+    profile = {"age": 40, "situation": "employed", "goal": "vocational"}
+    results = client.post("/v1/eligibility", json=profile).json()["results"]
+    slim = next(r for r in results if r["scheme_id"] == "slim-scholing")
+    assert slim["status"] == "maybe" and slim["cost_to_you"] == "employer"
+    text = " ".join(slim["reasons"])
+    assert "ontwikkelpad" in text and "Alleen uw werkgever kan dit aanvragen" in text

@@ -47,6 +47,9 @@ def message_placeholders() -> dict[str, str | int]:
     contact = fallback_contact()
     config = settings()
     return {
+        # The phone number always with the name of whom it reaches (1400 is Informatie
+        # Rijksoverheid, never "the Leerwerkloket").
+        "contact_name": contact.name,
         "phone": contact.phone,
         "website": contact.website,
         "privacy_url": config.privacy_url,

@@ -85,3 +85,17 @@ def test_every_domain_action_is_served_by_the_action_server_and_back():
     executor.register_package("actions")
     declared = {a if isinstance(a, str) else next(iter(a)) for a in DOMAIN["actions"]}
     assert declared == set(executor.actions)
+
+
+def test_a_phone_number_always_says_whom_it_reaches():
+    # "Het Leerwerkloket helpt u. Bel 1400" made 1400 look like the Leerwerkloket's number;
+    # it is Informatie Rijksoverheid. Every number comes with the name of whom it reaches.
+    unnamed = [
+        (name, variation["text"])
+        for name, variations in RESPONSES.items()
+        for variation in variations
+        if "{phone}" in variation.get("text", "")
+        and "{contact_name}" not in variation["text"]
+        and "{name}" not in variation["text"]
+    ]
+    assert unnamed == []

@@ -70,7 +70,11 @@ def sign_up_lines(course: CourseSummary, language: str = DEFAULT_LANGUAGE) -> li
     return lines
 
 
-def describe_course(course: CourseSummary, language: str = DEFAULT_LANGUAGE) -> str:
+def describe_course(
+    course: CourseSummary, language: str = DEFAULT_LANGUAGE, label: bool = True
+) -> str:
+    """A course card. Made-up example data ends with "(voorbeeld: ...)" in the conversation's
+    language, so nobody acts on invented hours, prices or numbers."""
     lines = [course.name]
     place = say(language, "online_course") if is_online(course) else course.place
     if place:
@@ -90,12 +94,14 @@ def describe_course(course: CourseSummary, language: str = DEFAULT_LANGUAGE) -> 
         names = language_names(course.support_languages, language)
         lines.append(say(language, "support_languages", languages=names))
     lines += sign_up_lines(course, language)
+    if label and course.example:
+        lines.append(say(language, "example_label"))
     return "\n".join(lines)
 
 
 def describe_details(details: CourseDetails, language: str = DEFAULT_LANGUAGE) -> str:
     summary = details.summary
-    lines = [describe_course(summary, language)]
+    lines = [describe_course(summary, language, label=False)]
     if details.description:
         lines.append(details.description)
     address = details.address or getattr(summary, "address", None)
@@ -108,6 +114,8 @@ def describe_details(details: CourseDetails, language: str = DEFAULT_LANGUAGE) -
         lines.append(say(language, "call", phone=phone))
     if details.link and details.link != getattr(summary, "signup_link", None):
         lines.append(say(language, "sign_up", link=details.link))
+    if summary.example:
+        lines.append(say(language, "example_label"))
     return "\n".join(lines)
 
 

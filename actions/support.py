@@ -68,6 +68,8 @@ def describe_organization(organization: Organization, language: str = DEFAULT_LA
         names = strings(language)["language_names"]
         spoken = ", ".join(names.get(code, code) for code in organization.languages)
         lines.append(say(language, "spoken_languages", languages=spoken))
+    if organization.example:
+        lines.append(say(language, "example_label"))
     return "\n".join(lines)
 
 
@@ -173,6 +175,8 @@ class ActionOfferHuman(UsesCatalog, Action):
                 if organization.walk_in_hours
                 else ""
             )
+            if organization.example:
+                visit = f"{visit} {say(language_of(tracker), 'example_label')}".strip()
             name, phone = organization.name, organization.phone
         else:
             contact = fallback_contact()

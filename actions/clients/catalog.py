@@ -73,6 +73,7 @@ class CourseSummary:
     address: str | None = None  # one line: "Nieuwe Veste, Molenstraat 6, Breda"
     distance_km: float | None = None  # from the asked municipality; None for online
     website: str | None = None  # the provider's website
+    example: bool = False  # made-up example data (ext.provenance.example): labelled in the chat
 
     @classmethod
     def from_ooapi(cls, course: dict[str, Any]) -> CourseSummary:
@@ -109,7 +110,14 @@ class CourseSummary:
             if online
             else _number(offering.get("distanceKm", ext.get("distanceKm"))),
             website=_text_or_none(ext.get("organizationWebsite")),
+            example=is_example(course),
         )
+
+
+def is_example(record: dict[str, Any]) -> bool:
+    """Whether a record is made-up example data (docs/catalog.md, ext.provenance)."""
+    provenance = (record.get("ext") or {}).get("provenance")
+    return isinstance(provenance, dict) and provenance.get("example") is True
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -158,6 +166,7 @@ class Organization:
     walk_in_hours: str | None
     municipality: str | None
     languages: tuple[str, ...] = ()  # ISO 639-2: languages spoken there
+    example: bool = False  # made-up example data (ext.provenance.example)
 
     @classmethod
     def from_ooapi(cls, item: dict[str, Any]) -> Organization:
@@ -170,6 +179,7 @@ class Organization:
             walk_in_hours=as_text(ext.get("walkInHours")),
             municipality=ext.get("municipality"),
             languages=codes(ext.get("languages")),
+            example=is_example(item),
         )
 
 

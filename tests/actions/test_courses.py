@@ -226,3 +226,26 @@ def test_a_cleared_slot_is_asked_for_without_an_error_message(slot, value):
     result, messages = validate(slot, value)
     assert result == {slot: None}
     assert messages == []
+
+
+def test_made_up_example_data_is_labelled_in_every_language():
+    from actions.clients.catalog import CourseSummary, Organization
+    from actions.courses import describe_course
+    from actions.i18n import say
+    from actions.support import describe_organization
+
+    example = {
+        "ext": {"provenance": {"source": "demo", "checkedOn": "2026-11-27", "example": True}}
+    }
+    real = {"ext": {"provenance": {"source": "https://feed.example", "checkedOn": "2026-12-01",
+                                   "example": False}}}  # fmt: skip
+    course = CourseSummary.from_ooapi({**ooapi_course(), **example})
+    assert course.example
+    assert not CourseSummary.from_ooapi({**ooapi_course(), **real}).example
+    assert not CourseSummary.from_ooapi(ooapi_course()).example  # no provenance: not example
+    for language in ("nl", "en", "ar", "tr", "uk", "pl"):
+        card = describe_course(course, language)
+        assert card.splitlines()[-1] == say(language, "example_label"), language
+        assert card.splitlines()[0] == "Klik & Tik"  # the name stays the first line
+    organization = Organization.from_ooapi({"name": "Taalhuis Breda", **example})
+    assert describe_organization(organization, "nl").endswith("verzonnen)")

@@ -143,7 +143,13 @@ def facts_from(profile: Profile) -> Facts:
     """Resolve the profile; never raises."""
     return Facts(
         age=profile.age,
-        municipality=geo.find_municipality(profile.municipality) if profile.municipality else None,
+        # A municipality, or a town or village in one ("Oudenbosch" is in Halderberge).
+        municipality=(
+            geo.find_municipality(profile.municipality)
+            or geo.municipality_for_place(profile.municipality)
+            if profile.municipality
+            else None
+        ),
         municipality_given=profile.municipality is not None,
         situation=profile.situation.value if profile.situation else None,
         integration_obligation=profile.integration_obligation,

@@ -41,6 +41,7 @@ COST_ORDER = ("free", "employer", "subsidy", "discount", "loan", "own_cost")
 GENERAL_HELP = ("bibliotheek-gratis", "leerwerkloket")
 SHOWN_STATUSES = ("eligible", "maybe")
 MAX_SCHEMES_SHOWN = 5
+REASONS_SHOWN = 3
 
 
 def profile_from(tracker: Tracker) -> dict[str, Any]:
@@ -159,7 +160,9 @@ def describe_scheme(result: SchemeResult, language: str = DEFAULT_LANGUAGE) -> d
     short explanation from actions/locales (the service explains in Dutch only)."""
     apply_at = say(language, "apply_at", url=result.apply_url) if result.apply_url else ""
     if language == DEFAULT_LANGUAGE:
-        reason = " ".join(result.reasons[:2])
+        # Three reasons: the caveats that decide the matter come right after the first one in
+        # the scheme files ("niet voor bbl", "het geld is beperkt", "UWV beslist per persoon").
+        reason = " ".join(result.reasons[:REASONS_SHOWN])
         next_step = f"{result.next_step} {apply_at}".strip()
     else:
         reason = strings(language)["schemes"].get(result.scheme_id, "")

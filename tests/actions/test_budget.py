@@ -234,3 +234,13 @@ def test_a_direct_answer_about_a_loan_says_it_is_a_loan():
     )
     [message] = run_check({"age": "40", "scheme_asked": "levenlanglerenkrediet"})
     assert say("nl", "loan_note") in message["text"]
+
+
+def test_a_scheme_card_shows_three_reasons_so_the_deciding_caveat_is_there():
+    from actions.budget import describe_scheme
+    from actions.clients.budget import SchemeResult
+
+    item = result("uwv-scholing", "maybe")
+    item["reasons"] = ["Eerste.", "Tweede.", "UWV beslist dit per persoon.", "Vierde."]
+    card = describe_scheme(SchemeResult.from_json(item), "nl")
+    assert card["reason"] == "Eerste. Tweede. UWV beslist dit per persoon."

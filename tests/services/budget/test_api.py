@@ -305,3 +305,31 @@ def test_slim_is_for_learning_in_the_company_and_training_only_on_a_development_
     assert slim["status"] == "maybe" and slim["cost_to_you"] == "employer"
     text = " ".join(slim["reasons"])
     assert "ontwikkelpad" in text and "Alleen uw werkgever kan dit aanvragen" in text
+
+
+@pytest.mark.parametrize(
+    ("profile", "scheme", "caveat"),
+    [
+        (
+            {"age": 40, "situation": "job_seeker", "goal": "vocational"},
+            "uwv-scholing",
+            "per persoon",
+        ),
+        (
+            {"age": 40, "municipality": "Breda", "goal": "vocational"},
+            "brabant-leert-jtf",
+            "beperkt",
+        ),
+        (
+            {"age": 40, "situation": "employed", "goal": "vocational"},
+            "levenlanglerenkrediet",
+            "bbl",
+        ),
+    ],
+)
+def test_the_caveat_that_decides_is_among_the_three_reasons_the_chat_shows(
+    client, profile, scheme, caveat
+):
+    results = client.post("/v1/eligibility", json=profile).json()["results"]
+    result = next(r for r in results if r["scheme_id"] == scheme)
+    assert any(caveat in reason for reason in result["reasons"][:3]), result["reasons"]

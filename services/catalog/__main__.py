@@ -2,7 +2,7 @@
 
     python -m services.catalog import-ooapi URL              # e.g. https://provider.example/v5
     python -m services.catalog import-edudex PATH... --provider CODE [--provider-name NAME]
-    python -m services.catalog seed                          # (re)load the example catalog
+    python -m services.catalog seed                          # (re)load the example catalog (demo)
     python -m services.catalog stats
 
 The store is the one the service uses: CATALOG_DATABASE_URL, default SQLite in var/.
@@ -64,7 +64,10 @@ def _run(args: argparse.Namespace, store) -> int:  # noqa: ANN001 - SqlStore
         batch = catalog(date.today())
         store.upsert(batch)
         store.set_meta(SEED_DATE_KEY, date.today().isoformat())
-        print(f"example catalog: {len(batch.courses)} courses, {len(batch.offerings)} offerings")
+        print(
+            f"example catalog (invented demo data): {len(batch.courses)} courses, "
+            f"{len(batch.offerings)} offerings"
+        )
         return 0
     try:
         if args.command == "import-ooapi":

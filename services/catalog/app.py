@@ -2,7 +2,8 @@
 
 Started by the launcher as ``uvicorn services.catalog.app:app``. On start it opens the store
 named by ``CATALOG_DATABASE_URL`` (default: SQLite in var/) and loads the example catalog when
-the store has none (see seed/).
+the store has none and CATALOG_SEED is on (see seed/), and logs a warning whenever it serves
+example data.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi import FastAPI
 from services.catalog.config import CatalogConfig
 from services.catalog.problems import install_problem_handlers
 from services.catalog.routers import courses, offerings, organizations, service
-from services.catalog.seed import ensure_example_catalog
+from services.catalog.seed import ensure_example_catalog, example_data_warning
 from services.catalog.store import SqlStore, open_store
 
 log = logging.getLogger("services.catalog")
@@ -27,7 +28,9 @@ Courses for adults in West-Brabant, served as [Open Education API v5](https://op
 Leerwijzer's additions live in `ext` objects and in extra query parameters on `/v5/courses`
 (`topic`, `audience`, `municipality`, `maxDistanceKm`, `maxCost`, `timeOfDay`, `startsBefore`,
 `supportLanguage`, `accessibility`) and `/v5/organizations` (`municipality`, `helpsWith`).
-See docs/catalog.md. Course details in the example catalog are invented (`ext.exampleData`).
+See docs/catalog.md. Every course, offering and organization says where it comes from in
+`ext.provenance` (`source`, `checkedOn`, `example`); the example catalog is invented demo data
+(`example: true`).
 """
 
 
@@ -41,6 +44,9 @@ def create_app(store: SqlStore | None = None, config: CatalogConfig | None = Non
         app.state.store = store or open_store(settings.database_url)
         if settings.seed_on_start:
             ensure_example_catalog(app.state.store)
+        warning = example_data_warning(app.state.store, seeding=settings.seed_on_start)
+        if warning:
+            log.warning(warning)
         app.state.store.term_index()  # warm the search vocabulary before the first request
         try:
             yield

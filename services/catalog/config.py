@@ -2,6 +2,10 @@
 
 The service reads its own environment (it knows nothing of the assistant): ``CATALOG_DATABASE_URL``
 (default: a SQLite file ``catalog.db`` in ``VAR_DIR``, itself ``var`` under the repository root).
+
+``CATALOG_SEED``: ``1`` (the default, for ``make run`` on one machine) is the demo: the invented
+example catalog is loaded into an empty store and a warning is logged at every start while
+example data is served. ``0`` turns it off; the production templates in deploy/ set ``0``.
 """
 
 from __future__ import annotations

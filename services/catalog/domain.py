@@ -10,7 +10,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 # Ids are derived from the primary code, so re-importing a record keeps its id and links.
@@ -50,6 +50,20 @@ def record_id(kind: str, primary_code: str) -> str:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a record comes from, served as ``ext.provenance`` (docs/catalog.md).
+
+    ``source``: the feed's URL or name; ``checked_on``: the day the data was read from that
+    source or checked against it (None only for records imported before provenance was kept,
+    schema version 3 or older); ``example``: invented example (demo) data, not to act on.
+    """
+
+    source: str
+    checked_on: date | None
+    example: bool = False
+
+
+@dataclass(frozen=True)
 class Address:
     city: str
     municipality_code: str | None = None
@@ -82,6 +96,7 @@ class Organization:
     example_data: bool = False
     verification: dict[str, str] = field(default_factory=dict)
     source: str = "seed"
+    provenance: Provenance | None = None
 
     @property
     def municipality_code(self) -> str | None:
@@ -107,6 +122,7 @@ class Course:
     link: str | None = None
     example_data: bool = False
     source: str = "seed"
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +149,7 @@ class Offering:
     # enrolledNumberStudents); never invented.
     enroll_start_date: date | None = None
     enrolled_students: int | None = None
+    provenance: Provenance | None = None
 
     @property
     def municipality_code(self) -> str | None:
@@ -169,6 +186,8 @@ def to_json(record: Any) -> dict[str, Any]:
         return _offering_json(record)
     if isinstance(record, Course):
         return _course_json(record)
+    if isinstance(record, Provenance):
+        return provenance_json(record)
     data = {name: _plain(getattr(record, name)) for name in _field_names(type(record))}
     return {k: v for k, v in data.items() if v is not None and v != [] and v != {}}
 
@@ -187,6 +206,15 @@ def _address_json(a: Address) -> dict[str, Any]:
     ):
         if value is not None:
             data[key] = value
+    return data
+
+
+def provenance_json(p: Provenance) -> dict[str, Any]:
+    """A provenance as stored in a record's ``doc`` (``checked_on`` left out when unknown)."""
+    data: dict[str, Any] = {"source": p.source}
+    if p.checked_on is not None:
+        data["checked_on"] = p.checked_on.isoformat()
+    data["example"] = p.example
     return data
 
 
@@ -223,6 +251,8 @@ def _offering_json(o: Offering) -> dict[str, Any]:
     if o.enroll_start_date:
         data["enroll_start_date"] = o.enroll_start_date.isoformat()
     _set(data, "enrolled_students", o.enrolled_students)
+    if o.provenance is not None:
+        data["provenance"] = provenance_json(o.provenance)
     return data
 
 
@@ -250,6 +280,8 @@ def _course_json(c: Course) -> dict[str, Any]:
     _set(data, "link", c.link)
     _set(data, "example_data", c.example_data)
     _set(data, "source", c.source)
+    if c.provenance is not None:
+        data["provenance"] = provenance_json(c.provenance)
     return data
 
 
@@ -273,11 +305,17 @@ def _plain(value: Any) -> Any:
 
 
 def organization_from_json(data: dict[str, Any]) -> Organization:
-    return Organization(**_with_tuples(data, address=_address(data.get("address"))))
+    return Organization(
+        **_with_tuples(
+            data,
+            address=_address(data.get("address")),
+            provenance=_provenance(data.get("provenance")),
+        )
+    )
 
 
 def course_from_json(data: dict[str, Any]) -> Course:
-    return Course(**_with_tuples(data))
+    return Course(**_with_tuples(data, provenance=_provenance(data.get("provenance"))))
 
 
 def offering_from_json(data: dict[str, Any]) -> Offering:
@@ -291,12 +329,26 @@ def offering_from_json(data: dict[str, Any]) -> Offering:
         "enroll_start_date": (
             date.fromisoformat(data["enroll_start_date"]) if data.get("enroll_start_date") else None
         ),
+        "provenance": _provenance(data.get("provenance")),
     }
     return Offering(**_with_tuples(data, **extra))
 
 
 def _address(data: dict[str, Any] | None) -> Address | None:
     return Address(**data) if data else None
+
+
+def _provenance(data: dict[str, Any] | None) -> Provenance | None:
+    if not data:
+        return None
+    checked_on = data.get("checked_on")
+    return _provenance_of(data["source"], checked_on, bool(data.get("example", False)))
+
+
+@lru_cache(maxsize=256)
+def _provenance_of(source: str, checked_on: str | None, example: bool) -> Provenance:
+    # A feed's records share one provenance: read once, not per record.
+    return Provenance(source, date.fromisoformat(checked_on) if checked_on else None, example)
 
 
 def _with_tuples(data: dict[str, Any], **overrides: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from services import geo
-from services.catalog.domain import Address, Course, Offering, Organization
+from services.catalog.domain import Address, Course, Offering, Organization, Provenance
 
 DUTCH = "nl-NL"
 ONLINE = "online"
@@ -116,6 +116,15 @@ def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def provenance(record: Course | Offering | Organization) -> dict[str, Any]:
+    """``ext.provenance``: always these three keys; ``checkedOn`` is null only for a record
+    imported before provenance was kept (docs/catalog.md)."""
+    value = record.provenance
+    if value is None:  # not written through the seed or an importer: say what is known
+        value = Provenance(record.source, None, record.example_data)
+    return {"source": value.source, "checkedOn": _day(value.checked_on), "example": value.example}
+
+
 def course(
     record: Course,
     *,
@@ -137,6 +146,7 @@ def course(
             "nextOffering": next_offering(offering, distance_km) if offering else None,
             "distanceKm": distance_km,
             "source": record.source,
+            "provenance": provenance(record),
         }
     )
     ext.setdefault("topics", [])
@@ -205,6 +215,7 @@ def offering_document(
         {
             "exampleData": record.example_data,
             "organizationName": organization.name if organization else None,
+            "provenance": provenance(record),
         }
     )
     return _drop_none(
@@ -271,6 +282,7 @@ def organization_document(
                     "distanceKm": distance_km,
                     "verification": dict(record.verification) or None,
                     "source": record.source,
+                    "provenance": provenance(record),
                 }
             ),
         }

@@ -32,6 +32,23 @@ class Cost(_Open):
     currency: str = Field("EUR", example="EUR")
 
 
+class Provenance(_Open):
+    source: str = Field(
+        ...,
+        description="Where the record comes from: the feed's URL or name.",
+        example="Leerwijzer voorbeeldcatalogus (verzonnen gegevens)",
+    )
+    checkedOn: str | None = Field(
+        ...,
+        description="YYYY-MM-DD: the day the data was read from the source or checked "
+        "against it; null only for records imported before provenance was kept.",
+        example="2026-11-27",
+    )
+    example: bool = Field(
+        ..., description="True for example (demo) data: invented, never to act on."
+    )
+
+
 class AddressExt(_Open):
     locationName: str | None = None
     municipality: str | None = Field(None, description="CBS municipality name.")
@@ -104,6 +121,7 @@ class CourseExt(_Open):
         "online offerings.",
     )
     source: str | None = None
+    provenance: Provenance
 
 
 class Course(_Open):
@@ -119,6 +137,14 @@ class Course(_Open):
     ext: CourseExt
 
 
+class OfferingExt(_Open):
+    """The facts of NextOffering (without the ones OOAPI's offering fields carry) and these."""
+
+    exampleData: bool = Field(..., description="True for invented example offerings.")
+    organizationName: str | None = None
+    provenance: Provenance
+
+
 class Offering(_Open):
     offeringId: str
     primaryCode: IdentifierEntry
@@ -131,7 +157,7 @@ class Offering(_Open):
     endDate: str
     course: Any | None = None
     organization: Any | None = None
-    ext: dict[str, Any] | None = None
+    ext: OfferingExt
 
 
 class OrganizationExt(_Open):
@@ -147,6 +173,8 @@ class OrganizationExt(_Open):
     verification: dict[str, str] | None = Field(
         None, description="Per fact (address, phone, walkInHours): how it was checked."
     )
+    source: str | None = None
+    provenance: Provenance
 
 
 class Organization(_Open):
@@ -155,7 +183,7 @@ class Organization(_Open):
     organizationType: str
     name: list[LanguageTypedString]
     shortName: str
-    ext: OrganizationExt | None = None
+    ext: OrganizationExt
 
 
 class _Page(_Open):

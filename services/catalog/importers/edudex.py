@@ -13,6 +13,10 @@ Elements are matched on their local name, so a file with or without the EDU-DEX 
 works; texts may carry xml:lang (Dutch is preferred). An EDU-DEX file describes one
 provider's programs but does not carry that provider's catalog identity, so the caller names
 the provider (an organization primaryCode already in the catalog, or a new one).
+
+Provenance: a program and its runs come from "EDU-DEX <file name>", checked on the program's
+own ``lastEdited`` day when it has one (not after the import day), else on the import day;
+never example data.
 """
 
 from __future__ import annotations
@@ -25,7 +29,15 @@ from xml.etree.ElementTree import Element  # noqa: S405 - only the type; parsing
 from defusedxml import ElementTree as SafeElementTree
 from defusedxml.common import DefusedXmlException
 
-from services.catalog.domain import Address, CatalogBatch, Course, Offering, Organization, record_id
+from services.catalog.domain import (
+    Address,
+    CatalogBatch,
+    Course,
+    Offering,
+    Organization,
+    Provenance,
+    record_id,
+)
 from services.catalog.importers import (
     FeedError,
     ImportReport,
@@ -63,11 +75,14 @@ class Provider:
     name: str | None = None
 
 
-def import_edudex(paths: list[Path], store: SqlStore, provider: Provider) -> ImportReport:
+def import_edudex(
+    paths: list[Path], store: SqlStore, provider: Provider, *, today: date | None = None
+) -> ImportReport:
     """Import one file or every *.xml in the given folders, all in one transaction."""
     files = _files(paths)
+    day = today or date.today()
     report = ImportReport(source=", ".join(str(p) for p in paths))
-    organization = _provider(store, provider)
+    organization = _provider(store, provider, files, day)
     batch = CatalogBatch()
     if organization.source == "edudex":
         batch.organizations.append(organization)
@@ -76,9 +91,20 @@ def import_edudex(paths: list[Path], store: SqlStore, provider: Provider) -> Imp
         programs = [root] if _local(root.tag) == "program" else _children(root, "program")
         if not programs:
             raise FeedError(f"{path}: no <program> element")
+        read = Provenance(source=f"EDU-DEX {path.name}", checked_on=day, example=False)
         for index, program in enumerate(programs, start=1):
-            _program(program, f"{path.name} program {index}", organization, batch, report)
+            where = f"{path.name} program {index}"
+            _program(program, where, organization, batch, report, _edited(program, read))
     return write(store, batch, report)
+
+
+def _edited(program: Element, read: Provenance) -> Provenance:
+    """``read`` on the program's own ``lastEdited`` day, when it has a valid one that is not
+    after the import day."""
+    edited = _date(_text(program, "lastEdited"))
+    if edited is None or read.checked_on is None or edited > read.checked_on:
+        return read
+    return Provenance(read.source, edited, read.example)
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -104,7 +130,7 @@ def _parse(path: Path) -> Element:
         raise FeedError(f"{path}: not well-formed or unsafe XML: {exc}") from exc
 
 
-def _provider(store: SqlStore, provider: Provider) -> Organization:
+def _provider(store: SqlStore, provider: Provider, files: list[Path], day: date) -> Organization:
     for organization in store.all_organizations():
         if organization.primary_code == provider.code:
             return organization
@@ -112,12 +138,15 @@ def _provider(store: SqlStore, provider: Provider) -> Organization:
         raise FeedError(
             f"provider {provider.code!r} is not in the catalog; give its name to create it"
         )
+    # Named by the operator for these files (an EDU-DEX file does not name its provider).
+    names = ", ".join(dict.fromkeys(path.name for path in files))
     return Organization(
         organization_id=record_id("organization", provider.code),
         primary_code=provider.code,
         name=provider.name,
         short_name=provider.name,
         source="edudex",
+        provenance=Provenance(f"EDU-DEX {names}"[:1000], day, example=False),
     )
 
 
@@ -165,6 +194,7 @@ def _program(
     organization: Organization,
     batch: CatalogBatch,
     report: ImportReport,
+    provenance: Provenance,
 ) -> None:
     code = _text(program, "programClassification", "programId") or _text(program, "programId")
     name = _text(program, "programDescriptions", "programName")
@@ -198,6 +228,7 @@ def _program(
             mode,
             time_of_day,
             report,
+            provenance,
         )
         if offering:
             offerings.append(offering)
@@ -215,6 +246,7 @@ def _program(
             modes_of_delivery=tuple(dict.fromkeys(o.mode for o in offerings)) or (mode,),
             study_load_hours=hours,
             source="edudex",
+            provenance=provenance,
         )
     )
     batch.offerings.extend(offerings)
@@ -238,6 +270,7 @@ def _run(
     mode: str,
     time_of_day: str | None,
     report: ImportReport,
+    provenance: Provenance,
 ) -> Offering | None:
     run_id = _text(run, "id") or _text(run, "programRunId")
     days = sorted(_dates(run))
@@ -279,6 +312,7 @@ def _run(
         # told to people as a fact).
         enroll_end_date=None,
         source="edudex",
+        provenance=provenance,
     )
 
 

@@ -3,6 +3,11 @@
 Pages are walked with pageSize=250 until hasNextPage is false. Leerwijzer's own ext fields
 (topics, audiences, helpsWith, ...) are used when the provider sends them; otherwise topics
 are inferred from the course text.
+
+Every record's provenance is the feed (its base URL) and the import day, not example data;
+a record that carries its own valid ``ext.provenance`` (another Leerwijzer catalog does)
+keeps it, and a record marked as example data (``exampleData`` or ``provenance.example``)
+stays example data.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from services.catalog.domain import (
     Course,
     Offering,
     Organization,
+    Provenance,
     record_id,
 )
 from services.catalog.importers import (
@@ -37,28 +43,34 @@ from services.catalog.vocabulary import vocabulary
 PAGE_SIZE = 250
 MAX_PAGES = 10_000
 TIMEOUT_SECONDS = 30
+MAX_SOURCE_CHARS = 1000
 _MODES = {"on campus": "situated", "distance-learning": "online", **{m: m for m in MODES}}
 
 
 def import_ooapi(
-    base_url: str, store: SqlStore, *, session: requests.Session | None = None
+    base_url: str,
+    store: SqlStore,
+    *,
+    session: requests.Session | None = None,
+    today: date | None = None,
 ) -> ImportReport:
     feed = OoapiFeed(base_url.rstrip("/"), session or requests.Session())
     report = ImportReport(source=feed.base_url)
+    read = Provenance(source=feed.base_url, checked_on=today or date.today(), example=False)
     batch = CatalogBatch()
     known_orgs: set[str] = set()
     for raw in feed.pages("/organizations"):
-        organization = _organization(raw, report, feed.base_url)
+        organization = _organization(raw, report, read)
         if organization:
             batch.organizations.append(organization)
             known_orgs.add(organization.organization_id)
     for raw in feed.pages("/courses"):
-        course = _course(raw, report, feed.base_url, known_orgs, store)
+        course = _course(raw, report, read, known_orgs, store)
         if course is None:
             continue
         offerings = []
         for raw_offering in feed.pages(f"/courses/{course.course_id}/offerings"):
-            offering = _offering(raw_offering, course, report, feed.base_url)
+            offering = _offering(raw_offering, course, report, read)
             if offering:
                 offerings.append(offering)
         modes = tuple(dict.fromkeys(o.mode for o in offerings)) or course.modes_of_delivery
@@ -169,14 +181,43 @@ def _strings(value: Any, allowed: frozenset[str] | None = None) -> tuple[str, ..
     return tuple(v for v in items if allowed is None or v in allowed)
 
 
-def _organization(raw: dict[str, Any], report: ImportReport, source: str) -> Organization | None:
+def _ext(raw: dict[str, Any]) -> dict[str, Any]:
+    ext = raw.get("ext")
+    return ext if isinstance(ext, dict) else {}
+
+
+def _provenance(ext: dict[str, Any], read: Provenance, example_data: bool) -> Provenance:
+    """The record's own ``ext.provenance`` when it is complete and valid, else ``read`` (this
+    feed, today). Example data stays example data either way."""
+    own = ext.get("provenance")
+    own = own if isinstance(own, dict) else {}
+    example = example_data or own.get("example") is True
+    source = own.get("source")
+    checked_on = _day(own.get("checkedOn"))
+    if (
+        isinstance(source, str)
+        and source.strip()
+        and len(source) <= MAX_SOURCE_CHARS
+        and isinstance(own.get("example"), bool)
+        and checked_on is not None
+        and read.checked_on is not None
+        and checked_on <= read.checked_on
+    ):
+        return Provenance(source.strip(), checked_on, example)
+    return replace(read, example=example) if example else read
+
+
+def _organization(
+    raw: dict[str, Any], report: ImportReport, read: Provenance
+) -> Organization | None:
     named = _code_and_name(raw, "organization", report)
     if named is None:
         return None
     code, name, _ = named
-    ext = raw.get("ext") if isinstance(raw.get("ext"), dict) else {}
+    ext = _ext(raw)
     parent = raw.get("parent")
     org_type = raw.get("organizationType")
+    example_data = bool(ext.get("exampleData", False))
     return Organization(
         organization_id=_id(raw, "organizationId", "organization", code),
         primary_code=code,
@@ -192,18 +233,19 @@ def _organization(raw: dict[str, Any], report: ImportReport, source: str) -> Org
         helps_with=_strings(ext.get("helpsWith"), vocabulary().helps_with_ids()),
         accessibility=_strings(ext.get("accessibility"), vocabulary().accessibility_ids()),
         languages=_strings(ext.get("languages")),
-        example_data=bool(ext.get("exampleData", False)),
+        example_data=example_data,
         verification={
             k: str(v) for k, v in (ext.get("verification") or {}).items() if isinstance(k, str)
         },
-        source=source,
+        source=read.source,
+        provenance=_provenance(ext, read, example_data),
     )
 
 
 def _course(
     raw: dict[str, Any],
     report: ImportReport,
-    source: str,
+    read: Provenance,
     known_orgs: set[str],
     store: SqlStore,
 ) -> Course | None:
@@ -220,7 +262,8 @@ def _course(
         report.reject(where, "organization missing or unknown")
         return None
     description = _dutch(raw.get("description")) or name
-    ext = raw.get("ext") if isinstance(raw.get("ext"), dict) else {}
+    ext = _ext(raw)
+    provenance = _provenance(ext, read, bool(ext.get("exampleData", False)))
     vocab = vocabulary()
     topics = _strings(ext.get("topics"), vocab.topic_ids())
     audiences = _strings(ext.get("audiences"), vocab.audience_ids())
@@ -251,13 +294,14 @@ def _course(
             else None
         ),
         link=raw.get("link") if isinstance(raw.get("link"), str) else None,
-        example_data=bool(ext.get("exampleData", False)),
-        source=source,
+        example_data=provenance.example,
+        source=read.source,
+        provenance=provenance,
     )
 
 
 def _offering(
-    raw: dict[str, Any], course: Course, report: ImportReport, source: str
+    raw: dict[str, Any], course: Course, report: ImportReport, read: Provenance
 ) -> Offering | None:
     code = _code(raw)
     where = f"offering {code or raw.get('offeringId', '?')} of course {course.primary_code}"
@@ -274,7 +318,10 @@ def _offering(
         report.reject(where, "endDate is before startDate")
         return None
     modes = [_MODES[m] for m in _strings(raw.get("modeOfDelivery")) if m in _MODES]
-    ext = raw.get("ext") if isinstance(raw.get("ext"), dict) else {}
+    ext = _ext(raw)
+    # An offering of an example course is example data too.
+    example = bool(ext.get("exampleData", False)) or course.example_data
+    provenance = _provenance(ext, read, example)
     address = _address(raw.get("addresses"))
     mode = modes[0] if modes else ("situated" if address else "online")
     if mode != "online" and address is None:
@@ -297,10 +344,11 @@ def _offering(
         accessibility=_strings(ext.get("accessibility"), vocabulary().accessibility_ids()),
         enroll_end_date=_day(raw.get("enrollEndDate")),
         link=raw.get("link") if isinstance(raw.get("link"), str) else None,
-        example_data=bool(ext.get("exampleData", course.example_data)),
-        source=source,
+        example_data=provenance.example,
+        source=read.source,
         enroll_start_date=_day(raw.get("enrollStartDate")),
         enrolled_students=_count(raw.get("enrolledNumberStudents")),
+        provenance=provenance,
     )
 
 

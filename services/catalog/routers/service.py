@@ -23,7 +23,8 @@ def service(request: Request, store: Store) -> JSONResponse:
             "ext": {
                 "ooapiVersion": OOAPI_VERSION,
                 "store": store.kind,
-                "exampleData": "Course details are invented example data; see ext.exampleData.",
+                "exampleData": "Every record says where it comes from in ext.provenance; "
+                "example: true marks invented example data, never to act on.",
             },
         }
     )

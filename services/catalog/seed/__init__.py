@@ -1,8 +1,10 @@
 """The West-Brabant example catalog, loaded by the service itself (see generate.py).
 
-Loaded on start when the store has no courses. Dates are relative to the load day, so a
-store whose example data is older than REFRESH_AFTER_DAYS is refreshed on start; imported
-(non-example) records are never touched by this.
+Invented demo data (every record's ``ext.provenance.example`` is true). Loaded on start when
+CATALOG_SEED is on (the default for local development; production templates turn it off) and
+the store has no courses. Dates are relative to the load day, so a store whose example data
+is older than REFRESH_AFTER_DAYS is refreshed on start; imported (non-example) records are
+never touched by this.
 """
 
 from __future__ import annotations
@@ -34,3 +36,24 @@ def ensure_example_catalog(store: SqlStore, today: date | None = None) -> bool:
         "example catalog loaded: %d courses, %d offerings", len(batch.courses), len(batch.offerings)
     )
     return True
+
+
+def example_data_warning(store: SqlStore, *, seeding: bool) -> str | None:
+    """What to log at start when the store serves example data; None when it serves none."""
+    loaded_on = store.get_meta(SEED_DATE_KEY)
+    example = store.example_courses()
+    if loaded_on is None and example == 0:
+        return None
+    total = store.counts()["courses"]
+    how = (
+        "CATALOG_SEED=1 loads the example catalog (a demo); set CATALOG_SEED=0 for real use"
+        if seeding
+        else "CATALOG_SEED=0 loads no more of it, but the records already in this database "
+        "stay: import real data into a new database"
+    )
+    loaded = f", example catalog loaded on {loaded_on}" if loaded_on else ""
+    return (
+        f"THE CATALOG SERVES EXAMPLE DATA: {example} of {total} courses are invented "
+        f"(ext.provenance.example = true{loaded}). Citizens must not act on it. {how} "
+        "(docs/catalog.md)."
+    )

@@ -23,13 +23,22 @@ from services.catalog.domain import (
     Course,
     Offering,
     Organization,
+    Provenance,
     record_id,
 )
 
 SEED_DIR = Path(__file__).resolve().parent
 ORGANIZATIONS_FILE = SEED_DIR / "organizations.yaml"
 COURSES_FILE = SEED_DIR / "courses.yaml"
-SOURCE = "leerwijzer-example-catalog"
+SOURCE = "leerwijzer-example-catalog"  # ext.source
+# Every seeded record's ext.provenance: invented demo data, written on WRITTEN_ON (the day
+# the seed files were written and checked, organizations.yaml `checked_on`).
+WRITTEN_ON = date(2026, 11, 27)
+PROVENANCE = Provenance(
+    source="Leerwijzer voorbeeldcatalogus (verzonnen gegevens)",
+    checked_on=WRITTEN_ON,
+    example=True,
+)
 DAYS = {
     "ma": ("maandag", 0),
     "di": ("dinsdag", 1),
@@ -103,6 +112,7 @@ def organizations() -> list[Organization]:
                 example_data=False,
                 verification=verification,
                 source=SOURCE,
+                provenance=PROVENANCE,
             )
         )
     return result
@@ -194,6 +204,7 @@ def _course(
                     enroll_end_date=start - timedelta(days=3),
                     example_data=True,
                     source=SOURCE,
+                    provenance=PROVENANCE,
                 )
             )
     course = Course(
@@ -212,6 +223,7 @@ def _course(
         study_load_hours=template.get("study_hours"),
         example_data=True,
         source=SOURCE,
+        provenance=PROVENANCE,
     )
     return course, runs
 

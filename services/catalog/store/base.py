@@ -32,6 +32,7 @@ from services.catalog.domain import (
     course_from_json,
     offering_from_json,
     organization_from_json,
+    provenance_json,
     record_id,
     to_json,
 )
@@ -48,12 +49,15 @@ from services.catalog.store.queries import (
 )
 
 _CHUNK = 500
-# Bumped on any table or index-token change; an old catalog of only example data is rebuilt
-# on start, one of a version in REINDEX_FROM keeps its rows and gets its search index rebuilt.
-SCHEMA_VERSION = 3
-# Version 3 added subject tokens (text.subject_tokens) to the course index; the tables are
-# those of version 2.
+# Bumped on any table, index-token or record-document change. A catalog of a version in
+# UPGRADE_FROM is upgraded in place on start (rows and ids kept); an older one of only
+# example data is rebuilt; anything else is refused.
+SCHEMA_VERSION = 4
+# Version 3 added subject tokens (text.subject_tokens) to the course index: a version-2
+# catalog gets its search index rebuilt. Version 4 added the provenance of every record to
+# its document (_add_provenance). The tables are those of version 2.
 REINDEX_FROM = frozenset({2})
+UPGRADE_FROM = frozenset({2, 3})
 KM_PER_DEGREE_LAT = 111.2
 # The squared "distance" of an online offering when a place is asked: beyond any radius
 # (maxDistanceKm is at most 400), so in-person offerings in or near the place come first and
@@ -108,8 +112,8 @@ class SqlStore(abc.ABC):
     def initialize(self) -> None:
         with self.transaction() as cur:
             stored = self._stored_schema_version(cur)
-        reindex = stored in REINDEX_FROM
-        if stored is not None and stored != SCHEMA_VERSION and not reindex:
+        upgrade = stored in UPGRADE_FROM
+        if stored is not None and stored != SCHEMA_VERSION and not upgrade:
             self._rebuild_example_store(stored)
         with self.transaction() as cur:
             for statement in self._schema():
@@ -122,26 +126,66 @@ class SqlStore(abc.ABC):
                     ),
                     {"key": key, "value": value},
                 )
-            if reindex:
-                self._reindex_courses(cur)
+            if upgrade:
+                self._add_provenance(cur)
+                if stored in REINDEX_FROM:
+                    self._reindex_courses(cur)
+                cur.execute(self._sql("SELECT value FROM meta WHERE key = 'generation'"))
+                self._put_meta(cur, "generation", str(int(cur.fetchone()[0]) + 1))
                 self._put_meta(cur, "schema_version", str(SCHEMA_VERSION))
 
-    def _reindex_courses(self, cur: Any) -> None:
-        """Write every course's index row anew (same rows and ids), in chunks of _CHUNK."""
+    def _chunks(self, cur: Any, table: str) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+        """Every (rid, document) of a table, in rid order, _CHUNK rows at a time."""
         last = 0
         while True:
             cur.execute(
-                self._sql("SELECT rid, doc FROM courses WHERE rid > :last ORDER BY rid LIMIT :n"),
+                self._sql(
+                    f"SELECT rid, doc FROM {table} WHERE rid > :last ORDER BY rid LIMIT :n"  # noqa: S608 - fixed table names
+                ),
                 {"last": last, "n": _CHUNK},
             )
             rows = cur.fetchall()
             if not rows:
-                break
+                return
             last = int(rows[-1][0])
-            self._write_courses(cur, [course_from_json(json.loads(row[1])) for row in rows])
+            yield [(int(rid), json.loads(doc)) for rid, doc in rows]
+
+    def _reindex_courses(self, cur: Any) -> None:
+        """Write every course's index row anew (same rows and ids), in chunks of _CHUNK."""
+        for rows in self._chunks(cur, "courses"):
+            self._write_courses(cur, [course_from_json(doc) for _, doc in rows])
         self._after_write(cur)
-        cur.execute(self._sql("SELECT value FROM meta WHERE key = 'generation'"))
-        self._put_meta(cur, "generation", str(int(cur.fetchone()[0]) + 1))
+
+    def _add_provenance(self, cur: Any) -> None:
+        """Schema version 4: give every record written before it its provenance.
+
+        Example-catalog records get the seed's provenance (seed.generate.PROVENANCE). An
+        imported record keeps its feed (``source``) and example mark; the day it was read was
+        not kept, so ``checked_on`` stays unknown until the feed is imported again.
+        """
+        # Imported here: the seed package imports the store.
+        from services.catalog.seed.generate import PROVENANCE, SOURCE
+
+        example = provenance_json(PROVENANCE)
+        for table in ("organizations", "courses", "offerings"):
+            for rows in self._chunks(cur, table):
+                changed = []
+                for rid, doc in rows:
+                    if "provenance" in doc:
+                        continue
+                    if doc.get("source") == SOURCE:
+                        doc["provenance"] = example
+                    else:
+                        doc["provenance"] = {
+                            "source": str(doc.get("source", "seed")),  # the records' default
+                            "example": bool(doc.get("example_data", False)),
+                        }
+                    changed.append({"rid": rid, "doc": _json(doc)})
+                self._execute_many(
+                    cur,
+                    f"UPDATE {table} SET doc = :doc WHERE rid = :rid",  # noqa: S608 - fixed names
+                    changed,
+                )
 
     def _stored_schema_version(self, cur: Any) -> int | None:
         """The schema version of an existing catalog; None for a new database."""
@@ -182,6 +226,12 @@ class SqlStore(abc.ABC):
                 cur.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - fixed table names
                 result[table] = int(cur.fetchone()[0])
             return result
+
+    def example_courses(self) -> int:
+        """How many courses are example data (``exampleData``: invented, not to act on)."""
+        with self.transaction() as cur:
+            cur.execute("SELECT COUNT(*) FROM courses WHERE example_data = 1")
+            return int(cur.fetchone()[0])
 
     def get_meta(self, key: str) -> str | None:
         with self.transaction() as cur:

@@ -1,5 +1,11 @@
 """The official OOAPI v5 specification (vendored in specs/, with its license), for validating
-real responses. A clone of the repository has everything its tests need."""
+real responses. A clone of the repository has everything its tests need.
+
+The spec the catalog is checked against (``for_course_offerings``) is the official one with
+three additions: offering items checked as CourseOffering (see below), at least one item in
+`sort` and `expand`, and Leerwijzer's ``ext.provenance`` required on every course, offering
+and organization (docs/catalog.md). OOAPI's ``ext`` is an open object, so a served record
+that satisfies the additions still satisfies the official spec."""
 
 from __future__ import annotations
 
@@ -21,6 +27,29 @@ OFFERING_ONE_OF_PATHS = (
     ("/offerings/{offeringId}", ()),
     ("/organizations/{organizationId}/offerings", ("allOf", 1, "properties", "items", "items")),
 )
+# Leerwijzer's ext.provenance (docs/catalog.md, services/catalog/schemas.py): where a record
+# comes from. OpenAPI 3.0 has no null type; `nullable` says checkedOn may be null.
+PROVENANCE = {
+    "type": "object",
+    "required": ["source", "checkedOn", "example"],
+    "additionalProperties": False,
+    "properties": {
+        "source": {"type": "string", "minLength": 1},
+        "checkedOn": {"type": "string", "format": "date", "nullable": True},
+        "example": {"type": "boolean"},
+    },
+}
+_WITH_PROVENANCE = {
+    "type": "object",
+    "required": ["ext"],
+    "properties": {
+        "ext": {
+            "type": "object",
+            "required": ["provenance"],
+            "properties": {"provenance": {"$ref": "#/components/schemas/LeerwijzerProvenance"}},
+        }
+    },
+}
 
 
 @lru_cache(maxsize=1)
@@ -42,7 +71,20 @@ def for_course_offerings() -> dict[str, Any]:
         assert "oneOf" in target, f"spec changed at {path}: no oneOf to narrow"
         holder[key] = {"$ref": "#/components/schemas/CourseOffering"}
     _no_empty_lists(spec)
+    _require_provenance(spec)
     return spec
+
+
+def _require_provenance(spec: dict[str, Any]) -> None:
+    """Every Course, CourseOffering and Organization (also expanded ones) has ext.provenance."""
+    schemas = spec["components"]["schemas"]
+    schemas["LeerwijzerProvenance"] = copy.deepcopy(PROVENANCE)
+    for name in ("Course", "CourseOffering", "Organization"):
+        schema = schemas[name]
+        if "allOf" in schema:
+            schema["allOf"].append(copy.deepcopy(_WITH_PROVENANCE))
+        else:
+            schemas[name] = {"allOf": [schema, copy.deepcopy(_WITH_PROVENANCE)]}
 
 
 def _no_empty_lists(spec: dict[str, Any]) -> None:

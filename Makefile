@@ -17,7 +17,7 @@ find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c
 
 .PHONY: help install spacy-model train run shell test lint format validate test-conversations \
 	test-unit clean bench-budget bench-catalog postgres-bin nlu-report node-bin web-build \
-	browser-bin purge fuzz scale-bin test-scale bench-load
+	browser-bin purge fuzz scale-bin test-scale bench-load check-content
 
 help:
 	@echo "make run     install, build, train when needed and start the whole stack"
@@ -31,6 +31,7 @@ help:
 	@echo "make bench-load  turns/s, latency and memory at 1, 20 and 100 conversations (docs/performance.md)"
 	@echo "make bench-budget  p50/p95 of 10,000 budget checks in-process and over HTTP"
 	@echo "make purge   delete conversations and call-back requests older than RETENTION_DAYS"
+	@echo "make check-content  facts checked more than CONTENT_MAX_AGE_DAYS (180) ago; fails on a scheme unchecked for a year"
 	@echo "make fuzz    5,000 generated messages through the running stack (make test sends 1,000)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -147,6 +148,10 @@ bench-catalog: $(STAMP) postgres-bin
 
 purge: $(STAMP)
 	$(PY) -m bot.retention
+
+# Facts a citizen reads (schemes, contacts, regions, catalog records) and when they were checked.
+check-content: $(STAMP)
+	$(PY) -m services.content_check
 
 fuzz: $(SPACY_MODEL)
 	$(PY) -m bot.training

@@ -150,6 +150,16 @@ class SqlStore(abc.ABC):
             last = int(rows[-1][0])
             yield [(int(rid), json.loads(doc)) for rid, doc in rows]
 
+    def provenances(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(kind, name, stored provenance) of every organization, course and offering; for
+        `make check-content` (services/content_check.py)."""
+        with self.transaction() as cur:
+            for table in ("organizations", "courses", "offerings"):
+                for rows in self._chunks(cur, table):
+                    for rid, doc in rows:
+                        name = doc.get("name") or doc.get("course_name") or str(rid)
+                        yield table.rstrip("s"), str(name), dict(doc.get("provenance") or {})
+
     def _reindex_courses(self, cur: Any) -> None:
         """Write every course's index row anew (same rows and ids), in chunks of _CHUNK."""
         for rows in self._chunks(cur, "courses"):

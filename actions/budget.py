@@ -75,8 +75,10 @@ def budget_questions(tracker: Tracker) -> list[str]:
     """
     scheme = tracker.get_slot(SCHEME_SLOT)
     if scheme == BEST:
-        # "Moet ik zelf betalen?": answered now when a scheme surely fits; else the situation.
-        if best_result(_results(tracker)) is not None or tracker.get_slot("situation"):
+        # "Moet ik zelf betalen?": answered now when a scheme that is no loan surely fits; else
+        # the situation first (it decides what else may pay before a loan is named).
+        best = best_result(_results(tracker))
+        if (best is not None and not is_loan(best)) or tracker.get_slot("situation"):
             return []
         return ["situation"]
     if scheme and scheme != BEST_NOT_EMPLOYER:
@@ -186,8 +188,14 @@ def cost_rank(result: SchemeResult) -> int:
     return COST_ORDER.index(cost) if cost in COST_ORDER else len(COST_ORDER)
 
 
+def is_loan(result: SchemeResult) -> bool:
+    """Borrowed money, repaid with interest: named after everything that costs less."""
+    return result.cost_to_you == "loan"
+
+
 def best_result(results: list[SchemeResult], decided_only: bool = True) -> SchemeResult | None:
-    """The scheme that costs the person least and surely fits: eligible first, loans last."""
+    """The scheme that costs the person least: loans last (a scheme that may pay comes before a
+    loan that surely fits), then eligible before maybe, decided before open."""
     ranked = sorted(
         (
             r
@@ -195,10 +203,11 @@ def best_result(results: list[SchemeResult], decided_only: bool = True) -> Schem
             if r.status == "eligible" or (not decided_only and r.status == "maybe")
         ),
         key=lambda r: (
+            is_loan(r),
             r.status != "eligible",
             bool(r.missing),
-            r.cost_to_you in ("loan", "own_cost"),
             r.status != "eligible" and r.scheme_id in GENERAL_HELP,
+            cost_rank(r),
         ),
     )
     return ranked[0] if ranked else None
@@ -277,30 +286,38 @@ class ActionCheckBudget(Action):
             results = [r for r in results if r.scheme_id not in EMPLOYER_PAYS]
             asked, last = None, THROUGH_EMPLOYER
         if asked == BEST:
-            result = best_result(results) or best_result(results, decided_only=False)
+            result = best_result(results, decided_only=False)
         else:
             result = next((r for r in results if r.scheme_id == asked), None) if asked else None
         if result is not None:
             answer_one(dispatcher, result, language_of(tracker))
             return [SlotSet(SCHEME_SLOT, None)]
-        # What fits ("Dit past bij u"), then what may fit ("Dit past misschien bij u"); in each,
-        # what costs the person least first (free, employer, subsidy or discount, loans last).
+        # What fits ("Dit past bij u"), then what may fit ("Dit past misschien bij u"), then
+        # loans ("U kunt ook lenen"); in each, what costs the person least first.
         shown = [r for r in results if r.status in SHOWN_STATUSES]
         shown.sort(
             key=lambda r: (
-                SHOWN_STATUSES.index(r.status), r.scheme_id in last, cost_rank(r), bool(r.missing)
+                is_loan(r), SHOWN_STATUSES.index(r.status), r.scheme_id in last, cost_rank(r),
+                bool(r.missing),
             )
         )  # fmt: skip
         fitting = shown[:MAX_SCHEMES_SHOWN]
         language = language_of(tracker)
-        for status in SHOWN_STATUSES:
-            group = [r for r in fitting if r.status == status]
+        groups = (
+            (
+                "budget_results_intro",
+                [r for r in fitting if not is_loan(r) and r.status == "eligible"],
+            ),
+            ("budget_maybe_intro", [r for r in fitting if not is_loan(r) and r.status == "maybe"]),
+            ("budget_loans_intro", [r for r in fitting if is_loan(r)]),
+        )
+        for intro, group in groups:
             if not group:
                 continue
-            if status == "eligible":
-                dispatcher.utter_message(response="budget_results_intro")
+            if intro == "budget_results_intro":
+                dispatcher.utter_message(response=intro)
             else:
-                dispatcher.utter_message(text=say(language, "budget_maybe_intro"))
+                dispatcher.utter_message(text=say(language, intro))
             for result in group:
                 dispatcher.utter_message(
                     response="budget_scheme", **describe_scheme(result, language)

@@ -29,7 +29,7 @@ class SchemeResult:
     apply_url: str | None
     source_urls: list[str]
     missing: tuple[str, ...] = ()  # profile fields that would decide a "maybe"
-    cost_to_you: str = "own_cost"  # free, employer, subsidy, discount, loan or own_cost
+    cost_to_you: str = ""  # free, employer, subsidy, discount, loan or own_cost; "" unknown
 
     @classmethod
     def from_json(cls, item: dict[str, Any]) -> SchemeResult:
@@ -43,7 +43,7 @@ class SchemeResult:
             apply_url=item.get("apply_url"),
             source_urls=list(item.get("source_urls") or []),
             missing=tuple(str(m) for m in item.get("missing") or () if m in PROFILE_FIELDS),
-            cost_to_you=str(item.get("cost_to_you") or "own_cost"),
+            cost_to_you=str(item.get("cost_to_you") or ""),
         )
 
 

@@ -244,3 +244,24 @@ def test_a_scheme_card_shows_three_reasons_so_the_deciding_caveat_is_there():
     item["reasons"] = ["Eerste.", "Tweede.", "UWV beslist dit per persoon.", "Vierde."]
     card = describe_scheme(SchemeResult.from_json(item), "nl")
     assert card["reason"] == "Eerste. Tweede. UWV beslist dit per persoon."
+
+
+@responses.activate
+def test_who_pays_names_a_scheme_that_may_pay_before_a_loan_that_surely_fits():
+    # "Ik ben 45, werkloos en wil kok worden. Wie betaalt dat?": UWV may pay; the loan comes last.
+    responses.post(
+        f"{BASE}/v1/eligibility",
+        json={
+            "results": [
+                with_cost(result("levenlanglerenkrediet", "eligible"), "loan"),
+                with_cost(result("uwv-scholing", "maybe"), "subsidy"),
+            ]
+        },
+    )
+    [answer] = run_check({"situation": "job_seeker", "scheme_asked": "best"})
+    assert "Uwv-Scholing" in answer["text"] and "Levenlanglerenkrediet" not in answer["text"]
+    messages = run_check({"situation": "job_seeker"})
+    texts = [m.get("text") or m.get("response") for m in messages]
+    assert texts.index(say("nl", "budget_loans_intro")) > texts.index(
+        say("nl", "budget_maybe_intro")
+    )

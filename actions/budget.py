@@ -41,6 +41,7 @@ COST_ORDER = ("free", "employer", "subsidy", "discount", "loan", "own_cost")
 GENERAL_HELP = ("bibliotheek-gratis", "leerwerkloket")
 SHOWN_STATUSES = ("eligible", "maybe")
 MAX_SCHEMES_SHOWN = 5
+MAX_LOANS_SHOWN = 1
 REASONS_SHOWN = 3
 
 
@@ -295,13 +296,17 @@ class ActionCheckBudget(Action):
         # What fits ("Dit past bij u"), then what may fit ("Dit past misschien bij u"), then
         # loans ("U kunt ook lenen"); in each, what costs the person least first.
         shown = [r for r in results if r.status in SHOWN_STATUSES]
+        # Among what may fit: the decided before the open ones, help for everyone after a
+        # scheme for the person's own situation.
         shown.sort(
             key=lambda r: (
-                is_loan(r), SHOWN_STATUSES.index(r.status), r.scheme_id in last, cost_rank(r),
-                bool(r.missing),
+                is_loan(r), SHOWN_STATUSES.index(r.status), r.scheme_id in last, bool(r.missing),
+                r.status == "maybe" and r.scheme_id in GENERAL_HELP, cost_rank(r),
             )
         )  # fmt: skip
-        fitting = shown[:MAX_SCHEMES_SHOWN]
+        # At most MAX_SCHEMES_SHOWN, and a loan that fits is always named (last).
+        fitting = [r for r in shown if not is_loan(r)][:MAX_SCHEMES_SHOWN]
+        fitting += [r for r in shown if is_loan(r)][:MAX_LOANS_SHOWN]
         language = language_of(tracker)
         groups = (
             (

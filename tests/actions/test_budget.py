@@ -265,3 +265,27 @@ def test_who_pays_names_a_scheme_that_may_pay_before_a_loan_that_surely_fits():
     assert texts.index(say("nl", "budget_loans_intro")) > texts.index(
         say("nl", "budget_maybe_intro")
     )
+
+
+@responses.activate
+def test_a_long_list_still_names_the_loan_and_puts_open_and_general_schemes_after():
+    open_one = with_cost(result("inburgering", "maybe"), "subsidy")
+    open_one["missing"] = ["integration_obligation"]
+    responses.post(
+        f"{BASE}/v1/eligibility",
+        json={
+            "results": [
+                with_cost(result("bibliotheek-gratis", "maybe"), "free"),
+                with_cost(result("leerwerkloket", "maybe"), "free"),
+                open_one,
+                with_cost(result("uwv-scholing", "maybe"), "subsidy"),
+                with_cost(result("brabant-leert-jtf", "maybe"), "discount"),
+                with_cost(result("sectorfonds", "maybe"), "employer"),
+                with_cost(result("levenlanglerenkrediet", "eligible"), "loan"),
+            ]
+        },
+    )
+    shown = [m["name"] for m in run_check({"situation": "job_seeker"}) if m.get("name")]
+    assert shown[:3] == ["Sectorfonds", "Uwv-Scholing", "Brabant-Leert-Jtf"]
+    assert shown[-1] == "Levenlanglerenkrediet" and len(shown) == 6
+    assert "Inburgering" not in shown  # open, and the list is full

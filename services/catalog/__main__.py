@@ -58,12 +58,12 @@ def _run(args: argparse.Namespace, store) -> int:  # noqa: ANN001 - SqlStore
     if args.command == "seed":
         from datetime import date
 
-        from services.catalog.seed import SEED_DATE_KEY
+        from services.catalog.seed import record_load
         from services.catalog.seed.generate import catalog
 
         batch = catalog(date.today())
         store.upsert(batch)
-        store.set_meta(SEED_DATE_KEY, date.today().isoformat())
+        record_load(store, date.today())
         print(
             f"example catalog (invented demo data): {len(batch.courses)} courses, "
             f"{len(batch.offerings)} offerings"

@@ -97,10 +97,19 @@ class Organization:
     verification: dict[str, str] = field(default_factory=dict)
     source: str = "seed"
     provenance: Provenance | None = None
+    # The CBS codes of the municipalities whose residents this organization serves (a
+    # municipal or regional desk: Werkplein, sociale dienst, Leerwerkloket), served as
+    # ``ext.servesMunicipalities``; empty: it serves everyone who comes (a library, a
+    # Taalhuis, a national organization). Kept in the record's document only.
+    serves_municipalities: tuple[str, ...] = ()
 
     @property
     def municipality_code(self) -> str | None:
         return self.address.municipality_code if self.address else None
+
+    def serves(self, municipality_code: str) -> bool:
+        """Whether a resident of this municipality (CBS code) may come here."""
+        return not self.serves_municipalities or municipality_code in self.serves_municipalities
 
 
 @dataclass(frozen=True)

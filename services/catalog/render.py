@@ -279,6 +279,8 @@ def organization_document(
                     "languages": list(record.languages),
                     "municipality": _municipality_name(record.municipality_code),
                     "municipalityCode": record.municipality_code,
+                    # Absent: serves everyone who comes (docs/catalog.md).
+                    "servesMunicipalities": list(record.serves_municipalities),
                     "distanceKm": distance_km,
                     "verification": dict(record.verification) or None,
                     "source": record.source,

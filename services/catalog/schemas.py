@@ -169,6 +169,12 @@ class OrganizationExt(_Open):
     accessibility: list[str] | None = None
     municipality: str | None = None
     municipalityCode: str | None = None
+    servesMunicipalities: list[str] | None = Field(
+        None,
+        description="CBS codes of the municipalities whose residents it serves (a municipal or "
+        "regional desk); absent: it serves everyone who comes.",
+        example=["GM0748", "GM0851", "GM0873"],
+    )
     distanceKm: float | None = None
     verification: dict[str, str] | None = Field(
         None, description="Per fact (address, phone, walkInHours): how it was checked."

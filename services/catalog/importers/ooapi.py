@@ -8,16 +8,22 @@ Every record's provenance is the feed (its base URL) and the import day, not exa
 a record that carries its own valid ``ext.provenance`` (another Leerwijzer catalog does)
 keeps it, and a record marked as example data (``exampleData`` or ``provenance.example``)
 stays example data.
+
+An organization's service area (``ext.servesMunicipalities``, CBS codes) is kept when every
+entry is a known CBS code; otherwise the organization is skipped and reported, because a
+dropped or guessed code could send a person to a desk that does not serve them.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import requests
 
+from services import geo
 from services.catalog.domain import (
     LEVELS,
     MODES,
@@ -213,8 +219,12 @@ def _organization(
     named = _code_and_name(raw, "organization", report)
     if named is None:
         return None
-    code, name, _ = named
+    code, name, where = named
     ext = _ext(raw)
+    area = _service_area(ext.get("servesMunicipalities"))
+    if isinstance(area, str):
+        report.reject(where, f"ext.servesMunicipalities: {area}")
+        return None
     parent = raw.get("parent")
     org_type = raw.get("organizationType")
     example_data = bool(ext.get("exampleData", False))
@@ -239,7 +249,28 @@ def _organization(
         },
         source=read.source,
         provenance=_provenance(ext, read, example_data),
+        serves_municipalities=area,
     )
+
+
+def _service_area(raw: Any) -> tuple[str, ...] | str:
+    """Sorted CBS codes of ``ext.servesMunicipalities`` (absent, null or empty: () = serves
+    everyone), or why it cannot be used: not a list, or an entry that is not a known CBS
+    code such as ``GM0758`` (names are not accepted: a name could be read wrongly)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        return "not a list of CBS municipality codes"
+    known = _municipality_codes()
+    for entry in raw:
+        if not isinstance(entry, str) or entry not in known:
+            return f"{str(entry)[:40]!r} is not a known CBS municipality code"
+    return tuple(sorted(set(raw)))
+
+
+@lru_cache(maxsize=1)
+def _municipality_codes() -> frozenset[str]:
+    return frozenset(m.code for m in geo.all_municipalities())
 
 
 def _course(

@@ -56,9 +56,12 @@ def envelope(page: Page[Any], request: PageRequest, items: list[dict[str, Any]])
 
 
 def municipality(raw: str | None) -> geo.Municipality | None:
+    """The municipality a ``municipality`` parameter names: a CBS name, alias or code, or a
+    town or village in it (``Prinsenbeek`` is Breda, ``Oudenbosch`` Halderberge), as the
+    assistant and the budget service read places (geo.municipality_for_place)."""
     if raw is None or raw.strip() == "":
         return None
-    found = geo.find_municipality(raw)
+    found = geo.municipality_for_place(raw)
     if found is None:
         raise bad_request(
             f"municipality {raw[:60]!r} is not a Dutch municipality; give a name such as "

@@ -44,7 +44,9 @@ def list_organizations(
         str | None,
         Query(
             alias="municipality",
-            description="Leerwijzer: nearest first, within maxDistanceKm "
+            description="Leerwijzer: the person's municipality (name, CBS code, or a town "
+            "in it such as Prinsenbeek): only organizations that serve it (ext."
+            "servesMunicipalities absent or listing it), nearest first, within maxDistanceKm "
             "(default 25); organizations without an address (phone, online) come last.",
         ),
     ] = None,
@@ -60,6 +62,7 @@ def list_organizations(
         text=params.text(q, "q"),
         helps_with=params.choices(helpsWith, "helpsWith", vocabulary().helps_with_ids()),
         near=near(origin, params.number(maxDistanceKm, "maxDistanceKm", maximum=400)),
+        serving=origin.code if origin else None,
         sort=params.sort(sort, ORGANIZATION_SORTS, ("name",)),
         page=params.page(pageSize, pageNumber),
     )

@@ -81,6 +81,17 @@ def _address(raw: dict[str, Any] | None) -> Address | None:
     )
 
 
+def _service_area(raw: dict[str, Any]) -> tuple[str, ...]:
+    """``serves_municipalities`` (CBS names or codes) as sorted CBS codes; () for none."""
+    codes = set()
+    for name in raw.get("serves_municipalities") or ():
+        municipality = geo.find_municipality(str(name))
+        if municipality is None:
+            raise ValueError(f"seed: {raw['code']}: unknown municipality {name!r} in its area")
+        codes.add(municipality.code)
+    return tuple(sorted(codes))
+
+
 def organizations() -> list[Organization]:
     document, _ = _documents()
     checked_on = str(document.get("checked_on", ""))
@@ -113,6 +124,7 @@ def organizations() -> list[Organization]:
                 verification=verification,
                 source=SOURCE,
                 provenance=PROVENANCE,
+                serves_municipalities=_service_area(raw),
             )
         )
     return result

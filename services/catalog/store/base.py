@@ -1026,6 +1026,8 @@ class SqlStore(abc.ABC):
                 continue
             if query.helps_with and not set(query.helps_with) & set(organization.helps_with):
                 continue
+            if query.serving is not None and not organization.serves(query.serving):
+                continue  # a desk for other municipalities: never send a person there
             haystack = text.normalize(
                 " ".join(
                     [organization.name, organization.short_name, organization.description or ""]

@@ -108,6 +108,9 @@ class OrganizationQuery:
     text: str | None = None
     helps_with: tuple[str, ...] = ()
     near: dict[str, int] | None = None
+    # The person's municipality (CBS code): an organization with a service area
+    # (Organization.serves_municipalities) that does not include it is left out.
+    serving: str | None = None
     sort: tuple[str, ...] = ("name",)
     page: PageRequest = field(default_factory=PageRequest)
 

@@ -2,10 +2,11 @@
 real responses. A clone of the repository has everything its tests need.
 
 The spec the catalog is checked against (``for_course_offerings``) is the official one with
-three additions: offering items checked as CourseOffering (see below), at least one item in
-`sort` and `expand`, and Leerwijzer's ``ext.provenance`` required on every course, offering
-and organization (docs/catalog.md). OOAPI's ``ext`` is an open object, so a served record
-that satisfies the additions still satisfies the official spec."""
+four additions: offering items checked as CourseOffering (see below), at least one item in
+`sort` and `expand`, Leerwijzer's ``ext.provenance`` required on every course, offering and
+organization, and an organization's optional ``ext.servesMunicipalities`` declared (a list of
+CBS codes; docs/catalog.md). OOAPI's ``ext`` is an open object, so a served record that
+satisfies the additions still satisfies the official spec."""
 
 from __future__ import annotations
 
@@ -37,6 +38,27 @@ PROVENANCE = {
         "source": {"type": "string", "minLength": 1},
         "checkedOn": {"type": "string", "format": "date", "nullable": True},
         "example": {"type": "boolean"},
+    },
+}
+# Leerwijzer's ext.servesMunicipalities on an organization: the CBS codes of the municipalities
+# it serves (a municipal or regional desk); optional, absent when it serves everyone.
+SERVES_MUNICIPALITIES = {
+    "type": "array",
+    "minItems": 1,
+    "uniqueItems": True,
+    "items": {"type": "string", "pattern": "^GM[0-9]{4}$"},
+}
+_WITH_SERVICE_AREA = {
+    "type": "object",
+    "properties": {
+        "ext": {
+            "type": "object",
+            "properties": {
+                "servesMunicipalities": {
+                    "$ref": "#/components/schemas/LeerwijzerServesMunicipalities"
+                }
+            },
+        }
     },
 }
 _WITH_PROVENANCE = {
@@ -72,6 +94,7 @@ def for_course_offerings() -> dict[str, Any]:
         holder[key] = {"$ref": "#/components/schemas/CourseOffering"}
     _no_empty_lists(spec)
     _require_provenance(spec)
+    _declare_service_area(spec)
     return spec
 
 
@@ -85,6 +108,13 @@ def _require_provenance(spec: dict[str, Any]) -> None:
             schema["allOf"].append(copy.deepcopy(_WITH_PROVENANCE))
         else:
             schemas[name] = {"allOf": [schema, copy.deepcopy(_WITH_PROVENANCE)]}
+
+
+def _declare_service_area(spec: dict[str, Any]) -> None:
+    """Every Organization (also expanded ones) may have ext.servesMunicipalities: CBS codes."""
+    schemas = spec["components"]["schemas"]
+    schemas["LeerwijzerServesMunicipalities"] = copy.deepcopy(SERVES_MUNICIPALITIES)
+    schemas["Organization"]["allOf"].append(copy.deepcopy(_WITH_SERVICE_AREA))
 
 
 def _no_empty_lists(spec: dict[str, Any]) -> None:

@@ -189,7 +189,9 @@ class ShowsCourses(UsesCatalog):
         search: CourseSearch,
         found: list[CourseSummary],
         language: str = DEFAULT_LANGUAGE,
+        note: str | None = None,
     ) -> None:
+        """The courses, a note after them when there is one, then what the person can do next."""
         for course in found[:PAGE_SIZE]:
             dispatcher.utter_message(
                 text=describe_course(course, language),
@@ -200,6 +202,8 @@ class ShowsCourses(UsesCatalog):
                     }
                 ],
             )
+        if note:
+            dispatcher.utter_message(text=note)
         buttons = []
         if len(found) > PAGE_SIZE:
             buttons.append({"title": say(language, "more_results"), "payload": "/more_results"})
@@ -252,6 +256,14 @@ class ValidateCourseForm(FormValidationAction):
         return {"municipality": None}
 
 
+def integration_may_pay(tracker: Tracker) -> bool:
+    """Dutch lessons for someone who may have to integrate (a newcomer writing in another
+    language, or who said so): as an advisor would, name the scheme that may pay for them."""
+    if tracker.get_slot("topic") != "dutch" or tracker.get_slot("integration_obligation") == "no":
+        return False
+    return tracker.get_slot("integration_obligation") == "yes" or language_of(tracker) != "nl"
+
+
 class ActionSearchCourses(ShowsCourses, Action):
     def name(self) -> str:
         return "action_search_courses"
@@ -283,7 +295,10 @@ class ActionSearchCourses(ShowsCourses, Action):
             dispatcher.utter_message(response="courses_nearby_instead", place=place)
         else:
             dispatcher.utter_message(response="courses_found")
-        self.show(dispatcher, search, found, language_of(tracker))
+        note = (
+            say(language_of(tracker), "integration_hint") if integration_may_pay(tracker) else None
+        )
+        self.show(dispatcher, search, found, language_of(tracker), note=note)
         language_filter = next(
             (k for k, v in ISO_639_2.items() if v == search.support_language), None
         )

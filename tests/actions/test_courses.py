@@ -249,3 +249,20 @@ def test_made_up_example_data_is_labelled_in_every_language():
         assert card.splitlines()[0] == "Klik & Tik"  # the name stays the first line
     organization = Organization.from_ooapi({"name": "Taalhuis Breda", **example})
     assert describe_organization(organization, "nl").endswith("verzonnen)")
+
+
+@responses.activate
+def test_dutch_lessons_for_a_newcomer_name_the_scheme_inburgering():
+    from actions.i18n import say
+
+    responses.get(f"{BASE}/courses", json=page([ooapi_course("Nederlands oefenen")]))
+    slots = {"topic": "dutch", "municipality": "Breda", "language": "ar"}
+    messages, _ = run(ActionSearchCourses(client()), slots=slots)
+    texts = [m.get("text") for m in messages]
+    assert say("ar", "integration_hint") in texts
+    assert texts.index(say("ar", "integration_hint")) == len(texts) - 2  # after the courses
+    # Someone who said they need not integrate, or a Dutch speaker, is not told.
+    for other in ({**slots, "integration_obligation": "no"}, {**slots, "language": "nl"}):
+        assert say(other["language"], "integration_hint") not in [
+            m.get("text") for m in run(ActionSearchCourses(client()), slots=other)[0]
+        ]

@@ -194,6 +194,12 @@ def is_loan(result: SchemeResult) -> bool:
     return result.cost_to_you == "loan"
 
 
+def pays_nothing(result: SchemeResult) -> bool:
+    """The person pays it all (an exam fee, a course of their own): never the answer to "who
+    pays?", only listed, after everything else."""
+    return result.cost_to_you == "own_cost"
+
+
 def best_result(results: list[SchemeResult], decided_only: bool = True) -> SchemeResult | None:
     """The scheme that costs the person least: loans last (a scheme that may pay comes before a
     loan that surely fits), then eligible before maybe, decided before open."""
@@ -201,7 +207,8 @@ def best_result(results: list[SchemeResult], decided_only: bool = True) -> Schem
         (
             r
             for r in results
-            if r.status == "eligible" or (not decided_only and r.status == "maybe")
+            if (r.status == "eligible" or (not decided_only and r.status == "maybe"))
+            and not pays_nothing(r)
         ),
         key=lambda r: (
             is_loan(r),

@@ -289,3 +289,18 @@ def test_a_long_list_still_names_the_loan_and_puts_open_and_general_schemes_afte
     assert shown[:3] == ["Sectorfonds", "Uwv-Scholing", "Brabant-Leert-Jtf"]
     assert shown[-1] == "Levenlanglerenkrediet" and len(shown) == 6
     assert "Inburgering" not in shown  # open, and the list is full
+
+
+@responses.activate
+def test_something_the_person_pays_alone_is_never_the_answer_to_who_pays():
+    responses.post(
+        f"{BASE}/v1/eligibility",
+        json={
+            "results": [
+                with_cost(result("open-universiteit", "eligible"), "own_cost"),
+                with_cost(result("leerwerkloket", "maybe"), "free"),
+            ]
+        },
+    )
+    [answer] = run_check({"situation": "employed", "scheme_asked": "best"})
+    assert "Leerwerkloket" in answer["text"] and "Open-Universiteit" not in answer["text"]

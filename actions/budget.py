@@ -327,7 +327,7 @@ class ActionCheckBudget(Action):
             if not group:
                 continue
             if intro == "budget_results_intro":
-                dispatcher.utter_message(response=intro)
+                dispatcher.utter_message(response="budget_results_intro")
             else:
                 dispatcher.utter_message(text=say(language, intro))
             for result in group:

@@ -162,8 +162,6 @@ def fact_events(facts: Facts, requested: str | None, text: str = "") -> dict[str
         values["integration_obligation"] = facts.answer
     if requested in FACT_SLOTS and facts.answer == "dont_know":
         values[requested] = UNKNOWN
-    if "municipality" in values:
-        values[CONTEXT_PLACE_SLOT] = False  # the person's own place, no longer the kiosk's
     return values
 
 
@@ -207,9 +205,8 @@ class ActionReadMessage(Action):
             query = names.get(ISO_639_2[facts.learn_language], facts.learn_language)
             events += [SlotSet("course_query", query), SlotSet("topic", FREE_TEXT_TOPIC)]
         events += [SlotSet(slot, value) for slot, value in found.items()]
-        if CONTEXT_PLACE_SLOT not in found and any(
-            e.get("name") == "municipality" and e.get("value") for e in events
-        ):
+        if any(e.get("name") == "municipality" and e.get("value") for e in events):
+            # The person's own place (read or mapped this turn), no longer the kiosk's.
             events.append(SlotSet(CONTEXT_PLACE_SLOT, False))
         events += self._unclear(dispatcher, tracker, requested, found)
         return events

@@ -548,12 +548,17 @@ def employer_declines(lex: Lexicon, norm: str) -> bool:
     """The employer does not pay: a negation after the employer, and a word for paying, in one
     sentence ("mijn werkgever betaalt mijn opleiding niet", "my boss won't pay"). A negation
     before it is about something else ("ik weet niet of mijn baas betaalt")."""
-    for start, end in lex.spans("employer", norm):
+    employers = lex.spans("employer", norm)
+    if not employers:
+        return False
+    negations = [b for b, _ in lex.spans("negation", norm)]
+    payments = [b for b, _ in lex.spans("pay_words", norm)]
+    for start, end in employers:
         sentence_end = _SENTENCE_END.search(norm, end)
         stop = sentence_end.start() if sentence_end else len(norm)
         sentence_start = max((m.end() for m in _SENTENCE_END.finditer(norm, 0, start)), default=0)
-        negated = any(end <= b < stop for b, _ in lex.spans("negation", norm))
-        paying = any(sentence_start <= b < stop for b, _ in lex.spans("pay_words", norm))
+        negated = any(end <= b < stop for b in negations)
+        paying = any(sentence_start <= b < stop for b in payments)
         if negated and paying:
             return True
     return False

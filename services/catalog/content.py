@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from services.catalog.config import CatalogConfig
+from services.catalog.domain import provenance_json
 from services.catalog.seed.generate import PROVENANCE
 
 
@@ -18,7 +19,7 @@ def provenance_of_records(url: str | None = None) -> Iterator[tuple[str, dict[st
 
     url = url or CatalogConfig.from_env().database_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        yield "example catalog (not loaded yet)", _as_api(PROVENANCE_JSON)
+        yield "example catalog (not loaded yet)", _as_api(provenance_json(PROVENANCE))
         return
     store = open_store(url)
     try:
@@ -26,13 +27,6 @@ def provenance_of_records(url: str | None = None) -> Iterator[tuple[str, dict[st
             yield f"{kind} {name}", _as_api(provenance)
     finally:
         store.close()
-
-
-PROVENANCE_JSON = {
-    "source": PROVENANCE.source,
-    "checked_on": PROVENANCE.checked_on.isoformat() if PROVENANCE.checked_on else None,
-    "example": PROVENANCE.example,
-}
 
 
 def _as_api(stored: dict[str, Any]) -> dict[str, Any]:

@@ -95,6 +95,17 @@ def budget_questions(tracker: Tracker) -> list[str]:
     return asked
 
 
+def integration_beside_the_point(result: SchemeResult, tracker: Tracker) -> bool:
+    """A scheme that may fit only if the person must do inburgering, for someone who gave no
+    sign of it: writing Dutch, not asked (their goal is no language or basic skills) and not
+    said. An advisor would not bring up inburgering with a Dutch job seeker of 58."""
+    if result.status != "maybe" or "integration_obligation" not in result.missing:
+        return False
+    if tracker.get_slot("integration_obligation") is not None or language_of(tracker) != "nl":
+        return False
+    return tracker.get_slot("goal") not in GOALS_WHERE_INTEGRATION_MATTERS
+
+
 def _results(tracker: Tracker) -> list[SchemeResult]:
     try:
         return BudgetClient().eligibility(profile_from(tracker))
@@ -302,7 +313,11 @@ class ActionCheckBudget(Action):
             return [SlotSet(SCHEME_SLOT, None)]
         # What fits ("Dit past bij u"), then what may fit ("Dit past misschien bij u"), then
         # loans ("U kunt ook lenen"); in each, what costs the person least first.
-        shown = [r for r in results if r.status in SHOWN_STATUSES]
+        shown = [
+            r
+            for r in results
+            if r.status in SHOWN_STATUSES and not integration_beside_the_point(r, tracker)
+        ]
         # Among what may fit: the decided before the open ones, help for everyone after a
         # scheme for the person's own situation.
         shown.sort(

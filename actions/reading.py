@@ -34,7 +34,7 @@ from actions.i18n import (
     say,
     strings,
 )
-from actions.places import canonical_municipality
+from actions.places import ONLINE, canonical_municipality
 from actions.understanding import Facts, fuzzy_place, guess_language, understand
 from actions.vocabulary import (
     GOALS,
@@ -199,6 +199,7 @@ class ActionReadMessage(Action):
         requested = tracker.get_slot("requested_slot") if tracker.active_loop.get("name") else None
         found = fact_events(facts, requested, text)
         events += canonical_slots(tracker, requested, skip=set(found))
+        events += stray_online(tracker, facts, requested)
         if facts.learn_language and facts.learn_language != "nl" and "topic" not in found:
             # "I want to learn English": a subject, never a switch of language.
             names = strings(DEFAULT_LANGUAGE)["language_names"]
@@ -294,13 +295,30 @@ def asks_for_a_language(tracker: Tracker) -> bool:
     return intent == "inform" and not tracker.active_loop.get("name")
 
 
-def language_before(tracker: Tracker) -> str:
-    """The conversation's language before the latest message changed any slot."""
+def slot_before(tracker: Tracker, name: str) -> Any:
+    """A slot's value before the latest message changed any slot."""
     events = list(tracker.events)
     users = [i for i, event in enumerate(events) if event.get("event") == "user"]
-    language = DEFAULT_LANGUAGE
+    value = None
     for event in events[: users[-1] if users else len(events)]:
-        if event.get("event") == "slot" and event.get("name") == SLOT:
+        if event.get("event") == "slot" and event.get("name") == name:
             value = event.get("value")
-            language = value if value in LANGUAGES else DEFAULT_LANGUAGE
-    return language
+    return value
+
+
+def language_before(tracker: Tracker) -> str:
+    """The conversation's language before the latest message changed any slot."""
+    value = slot_before(tracker, SLOT)
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def stray_online(tracker: Tracker, facts: Facts, requested: str | None) -> list[EventType]:
+    """The model's "online" for a message that wishes for nothing online ("ik moet online
+    solliciteren", "online formulieren invullen"): the place stays what it was. Only the
+    understanding of the whole message decides that someone wants to learn from home."""
+    if requested == "municipality" or facts.online or facts.municipality:
+        return []
+    if canonical_municipality(tracker.get_slot("municipality")) != ONLINE:
+        return []
+    before = slot_before(tracker, "municipality")
+    return [] if before == tracker.get_slot("municipality") else [SlotSet("municipality", before)]

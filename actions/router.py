@@ -32,6 +32,7 @@ from actions.i18n import language_of, say
 from actions.places import context_place
 from actions.reading import read_facts
 from actions.understanding import Facts, lexicon
+from actions.vocabulary import UNKNOWN
 
 COURSE, BUDGET, SCHEME, SUPPORT, MENU = "course", "budget", "scheme", "support", "menu"
 FORM_OF = {COURSE: "course_form", BUDGET: "budget_form", SCHEME: "budget_form",
@@ -103,6 +104,48 @@ def choose_task(
     if facts.municipality or facts.online:
         return COURSE
     return MENU
+
+
+# Where help of a kind is, true everywhere in the region: said when the place is still unknown,
+# so the first reply already tells where to go; the place then finds the nearest desk or course.
+WHERE_BY_HELP_KIND = {
+    "dutch": "where_dutch",
+    "digital-skills": "where_digital",
+    "digital-government": "where_government",
+    "work-learning-advice": "where_work",
+    "money-administration": "where_money",
+    "integration": "where_integration",
+}
+WHERE_BY_TOPIC = {
+    "dutch": "where_dutch",
+    "reading-writing": "where_reading",
+    "digital": "where_digital",
+    "online-safety": "where_digital",
+    "digital-government": "where_government",
+    "career": "where_work",
+    "numeracy-money": "where_money",
+    "integration": "where_integration",
+    "business": "where_business",
+    "hospitality": "where_vocational",
+    "logistics": "where_vocational",
+    "technology-energy": "where_vocational",
+    "health-care": "where_vocational",
+}
+
+
+def where_hint(task: str, facts: Facts, slots: dict[str, Any]) -> str | None:
+    """The string that says where this kind of help is, when the answer waits for the place.
+    Reading and writing as a desk need has its own kind word (`kind_reading`)."""
+    if task not in (COURSE, SUPPORT) or facts.online or facts.municipality:
+        return None
+    if slots.get("municipality") not in (None, UNKNOWN):
+        return None
+    help_kind = facts.help_kind if task == SUPPORT else None
+    if help_kind == "reading-writing":
+        return None
+    if help_kind:
+        return WHERE_BY_HELP_KIND.get(help_kind)
+    return WHERE_BY_TOPIC.get(facts.topic or "")
 
 
 def with_slots(tracker: Tracker, values: dict[str, Any]) -> Tracker:
@@ -178,6 +221,9 @@ class ActionRoute(Action):
             changes["help_kind"] = facts.help_kind
             if facts.help_kind == "reading-writing":
                 dispatcher.utter_message(text=say(language_of(tracker), "kind_reading"))
+        hint = where_hint(task, facts, {**tracker.slots, **changes})
+        if hint:
+            dispatcher.utter_message(text=say(language_of(tracker), hint))
         events: list[EventType] = []
         if tracker.active_loop.get("name"):
             events += [ActiveLoop(None), SlotSet("requested_slot", None)]

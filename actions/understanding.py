@@ -111,7 +111,11 @@ def _pattern(entries: list[str], language: str) -> re.Pattern[str] | None:
         if not entry:
             continue
         prefix = entry.endswith("*")
-        body = re.escape(entry.rstrip("*").strip()).replace(r"\ ", r"\s+")
+        words = [re.escape(word) for word in entry.rstrip("*").split()]
+        if language == "nl":
+            # Spoken Dutch drops the last n ("ik wil lere leze"): a word on -en also without it.
+            words = [w + "?" if len(w) >= 4 and w.endswith("en") else w for w in words]
+        body = r"\s+".join(words)
         if language == "ar" or not re.match(r"\w", entry):
             parts.append(body)  # Arabic clitics attach to words; emoji have no word edges
         else:

@@ -304,3 +304,22 @@ def test_something_the_person_pays_alone_is_never_the_answer_to_who_pays():
     )
     [answer] = run_check({"situation": "employed", "scheme_asked": "best"})
     assert "Leerwerkloket" in answer["text"] and "Open-Universiteit" not in answer["text"]
+
+
+@responses.activate
+def test_inburgering_is_not_brought_up_with_someone_who_gave_no_sign_of_it():
+    open_on_integration = {**result("inburgering", "maybe"), "missing": ["integration_obligation"]}
+    responses.post(
+        f"{BASE}/v1/eligibility",
+        json={"results": [result("uwv-scholing", "maybe"), open_on_integration]},
+    )
+
+    def shown(slots):
+        return [m["name"] for m in run_check(slots) if m.get("response") == "budget_scheme"]
+
+    # A Dutch job seeker of 58 who asks what there is: UWV, not inburgering.
+    assert shown({"situation": "job_seeker", "age": "58"}) == ["Uwv-Scholing"]
+    # Writing another language, or wanting to learn Dutch: it may matter, so it is named.
+    assert "Inburgering" in shown({"situation": "job_seeker", "language": "ar"})
+    assert "Inburgering" in shown({"situation": "job_seeker", "goal": "dutch_language"})
+    assert "Inburgering" in shown({"situation": "job_seeker", "integration_obligation": "unknown"})

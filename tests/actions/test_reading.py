@@ -79,3 +79,34 @@ def test_learning_english_does_not_switch_the_conversation():
     values, _ = read("ik wil Engels leren", slots={"language": "nl"})
     assert values.get("language", "nl") == "nl"
     assert values["course_query"] == "Engels"
+
+
+def _with_model_place(text, value, before=None, requested=None):
+    events = []
+    if before is not None:
+        events.append({"event": "slot", "name": "municipality", "value": before})
+    events += [
+        {"event": "user", "text": text},
+        {"event": "slot", "name": "municipality", "value": value},
+    ]
+    slots = {"municipality": value}
+    if requested:
+        slots["requested_slot"] = requested
+    tracker = make_tracker(slots=slots, text=text, events=events,
+                           active_loop="course_form" if requested else None)  # fmt: skip
+    events = ActionReadMessage().run(CollectingDispatcher(), tracker, {})
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def test_online_in_passing_is_no_wish_to_learn_from_home():
+    # The model tagged "online" as the place; the whole message wishes for nothing online.
+    text = "ik moet van het uwv online solliciteren maar ik kan niet goed met de computer"
+    assert _with_model_place(text, "online")["municipality"] is None
+    assert _with_model_place(text, "online", before="Breda")["municipality"] == "Breda"
+
+
+def test_a_wish_for_online_learning_stays():
+    assert _with_model_place("ik zoek een online cursus", "online")["municipality"] == "online"
+    # Answering "Waar woont u?" with "thuis": the model's "online" is kept (no change).
+    values = _with_model_place("thuis", "online", requested="municipality")
+    assert values.get("municipality", "online") == "online"

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from actions.i18n import say
 from actions.router import BUDGET, COURSE, MENU, SCHEME, SUPPORT, choose_task
 from actions.understanding import (
     _guess_language,
@@ -291,7 +292,8 @@ def test_a_place_the_person_names_wins_over_the_kiosk_and_an_unknown_kiosk_place
         dispatcher = CollectingDispatcher()
         events = ActionRoute().run(dispatcher, tracker, {})
         assert "place_from_context" not in {e.get("name") for e in events}
-        assert dispatcher.messages == []
+        assert not any("Atlantis" in (m.get("text") or "") for m in dispatcher.messages)
+        assert not any("Roosendaal" in (m.get("text") or "") for m in dispatcher.messages)
 
 
 def test_the_kiosks_place_is_never_used_for_who_pays():
@@ -377,3 +379,64 @@ def test_a_letter_from_the_municipality_in_every_language_is_help_nearby(text, l
 )
 def test_stap_is_the_scheme_only_when_the_scheme_is_meant(text, scheme):
     assert understand(text, ["nl"]).scheme == scheme
+
+
+def _route(text: str, slots: dict | None = None, intent: str = "find_course", language="nl"):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.router import ActionRoute
+    from tests.actions.conftest import make_tracker
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots={"language": language, **(slots or {})}, text=text, intent=intent)
+    events = ActionRoute().run(dispatcher, tracker, {})
+    return [m.get("text") or m.get("response") for m in dispatcher.messages], events
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "key"),
+    [
+        ("digid aanvragen", "nl", "where_government"),
+        ("computercursus", "nl", "where_digital"),
+        ("ik wil leren mailen", "nl", "where_digital"),
+        ("ik wil knm leren voor examen inburgering", "nl", "where_integration"),
+        ("cursus boekhouden", "nl", None),  # home papers or a trade: no one answer
+        ("how do i get a digid", "en", "where_government"),
+        ("хочу навчитися користуватися смартфоном", "uk", "where_digital"),
+        ("بدي اتعلم اكتب", "ar", "where_reading"),
+    ],
+)
+def test_before_asking_the_place_the_first_reply_says_where_this_help_is(text, language, key):
+    said, events = _route(text, language=language)
+    if key is None:
+        assert not any(t in said for t in (say(language, k) for k in WHERE_KEYS))
+    else:
+        assert said[-1] == say(language, key)
+    assert events[-1]["event"] == "active_loop"  # the form then asks the place
+
+
+def test_with_a_place_known_the_results_come_without_the_general_hint():
+    said, _ = _route("computercursus in Breda")
+    assert say("nl", "where_digital") not in said
+    said, _ = _route("computercursus", slots={"municipality": "Breda"})
+    assert say("nl", "where_digital") not in said
+    said, _ = _route("online computercursus")
+    assert say("nl", "where_digital") not in said
+
+
+def test_shame_about_reading_gets_the_kind_word_once_not_a_second_hint():
+    said, _ = _route("ik schaam me dat ik niet goed kan lezen", intent="find_support")
+    assert said == [say("nl", "kind_reading")]
+
+
+WHERE_KEYS = ("where_dutch", "where_reading", "where_digital", "where_government", "where_work",
+              "where_money", "where_integration", "where_vocational", "where_business")  # fmt: skip
+
+
+def test_spoken_dutch_without_the_last_n_is_understood():
+    facts = understand("ik kan nie goet leze en schrijve wil ik lere", ["nl"])
+    assert facts.topic == "reading-writing"
+    facts = understand("kan iemand mij helpe met formulier invulle", ["nl"])
+    assert facts.help_kind == "reading-writing"
+    # "en" itself and short words keep their meaning.
+    assert understand("ik ben 58 en zoek werk", ["nl"]).situation == "job_seeker"

@@ -103,6 +103,9 @@ class Outcome:
     # Only for an opening without the place: the first reply when the same message is typed at
     # a kiosk in the person's own town (the kiosk says where it stands).
     at_kiosk: bool | None = None
+    # Only for an opening without the place: the first reply already says where this kind of
+    # help is (the Taalhuis, the Informatiepunt Digitale Overheid, ...) before it asks the place.
+    says_where: bool | None = None
 
 
 @cache
@@ -286,6 +289,8 @@ def play(persona: Persona, assistant: Assistant) -> Outcome:
         replies = assistant.say(sender, message)
         outcome.transcript.append(("person", message))
         outcome.transcript += [("assistant", t) for t in texts(replies)]
+        if turn == 0 and place_unsaid(persona):
+            outcome.says_where = says_where(persona, texts(replies))
         ok, why = judge(persona, replies, assistant, sender)
         if ok:
             outcome.within_two = True
@@ -294,6 +299,25 @@ def play(persona: Persona, assistant: Assistant) -> Outcome:
         outcome.why = why
         message = next_message(persona, replies, sent)
     return outcome
+
+
+def says_where(persona: Persona, first: list[str]) -> bool:
+    """The first reply names where the persona's kind of help is (actions/router.py's hint for
+    the destination's help kind or subject, or the kind word about reading)."""
+    from actions.router import WHERE_BY_HELP_KIND, WHERE_BY_TOPIC
+
+    goal = persona.destination
+    if goal["kind"] == "organization":
+        keys = {WHERE_BY_HELP_KIND.get(goal["help_kind"]), "kind_reading"}
+        if goal["help_kind"] != "reading-writing":
+            keys.discard("kind_reading")
+    else:
+        topics = goal["topic"] if isinstance(goal["topic"], list) else [goal["topic"]]
+        keys = {WHERE_BY_TOPIC.get(topic) for topic in topics}
+        if "reading-writing" in topics:
+            keys.add("kind_reading")
+    wanted = {strings(persona.language).get(key) for key in keys if key}
+    return any(text in wanted for text in first)
 
 
 def first_reply_at_kiosk(persona: Persona, assistant: Assistant) -> bool:
@@ -345,12 +369,14 @@ def summary(outcomes: list[Outcome]) -> dict[str, Any]:
         "the place must be asked first": [o for o in outcomes if place_unsaid(o.persona)],
     }
     kiosk = [o for o in outcomes if o.at_kiosk is not None]
+    unsaid = [o for o in outcomes if o.says_where is not None]
     return {
         "n": len(outcomes),
         "first_reply": share(outcomes, "first_reply"),
         "within_two": share(outcomes, "within_two"),
         "openings": rows(openings),
         "at_kiosk": {"n": len(kiosk), "first_reply": share(kiosk, "at_kiosk")},
+        "says_where": {"n": len(unsaid), "share": share(unsaid, "says_where")},
         "languages": rows(by_language),
         "groups": rows(by_group),
         "kinds": rows(by_kind),
@@ -376,6 +402,9 @@ def render(outcomes: list[Outcome], command: str) -> str:
         "could be right. A kiosk or a municipality's web site can say where it stands",
         "(docs/widget-and-kiosk.md): the row after it plays those openings once more, typed",
         "at a kiosk in the person's own town (first reply only; not part of the figures above).",
+        "The row after that counts the first replies to those openings that already say where",
+        "this kind of help is (the Taalhuis or the Informatiepunt Digitale Overheid in the",
+        "library, the Leerwerkloket, ...) before asking the place; not counted as success.",
         "",
         "| | personas | first reply | within two follow-ups |",
         "|---|---:|---:|---:|",
@@ -394,6 +423,12 @@ def render(outcomes: list[Outcome], command: str) -> str:
             lines.append(
                 f"| opening: the place must be asked first, typed at a kiosk in their own town "
                 f"| {kiosk['n']} | {kiosk['first_reply']:.0%} | |"
+            )
+            where = figures["says_where"]
+            lines.append(
+                f"| opening: the place must be asked first; the first reply already says where "
+                f"this kind of help is (not counted as success) | {where['n']} | "
+                f"{where['share']:.0%} | |"
             )
     failing = [o for o in outcomes if not o.within_two]
     slow = [o for o in outcomes if o.within_two and not o.first_reply]
@@ -451,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, row in figures["languages"].items():
         print(f"  {name}: {row}")
     print("  at a kiosk (openings without the place):", figures["at_kiosk"])
+    print("  says where, before asking the place:", figures["says_where"])
     counts = Counter(o.why.split(" ")[0] for o in outcomes if not o.first_reply)
     print("reasons (first reply):", dict(counts))
     if args.show:

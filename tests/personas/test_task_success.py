@@ -55,3 +55,9 @@ def test_at_a_kiosk_the_openings_without_a_place_reach_the_floor(outcomes):
     kiosk = summary(outcomes)["at_kiosk"]
     assert kiosk["n"] > 0
     assert kiosk["first_reply"] >= FLOOR["first_reply_at_kiosk"], REPORT
+
+
+def test_without_a_place_the_first_reply_already_says_where_help_is(outcomes):
+    where = summary(outcomes)["says_where"]
+    assert where["n"] > 0
+    assert where["share"] >= FLOOR["says_where_before_the_place"], REPORT

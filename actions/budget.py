@@ -42,6 +42,7 @@ GENERAL_HELP = ("bibliotheek-gratis", "leerwerkloket")
 SHOWN_STATUSES = ("eligible", "maybe")
 MAX_SCHEMES_SHOWN = 5
 MAX_LOANS_SHOWN = 1
+MAX_OWN_COST_SHOWN = 1
 REASONS_SHOWN = 3
 
 
@@ -312,7 +313,8 @@ class ActionCheckBudget(Action):
             answer_one(dispatcher, result, language_of(tracker))
             return [SlotSet(SCHEME_SLOT, None)]
         # What fits ("Dit past bij u"), then what may fit ("Dit past misschien bij u"), then
-        # loans ("U kunt ook lenen"); in each, what costs the person least first.
+        # loans ("U kunt ook lenen"), then what the person pays alone ("Dit kan ook, maar dan
+        # betaalt u zelf"); in each, what costs the person least first.
         shown = [
             r
             for r in results
@@ -326,17 +328,18 @@ class ActionCheckBudget(Action):
                 r.status == "maybe" and r.scheme_id in GENERAL_HELP, cost_rank(r),
             )
         )  # fmt: skip
-        # At most MAX_SCHEMES_SHOWN, and a loan that fits is always named (last).
-        fitting = [r for r in shown if not is_loan(r)][:MAX_SCHEMES_SHOWN]
-        fitting += [r for r in shown if is_loan(r)][:MAX_LOANS_SHOWN]
+        # At most MAX_SCHEMES_SHOWN that pay, then a loan that fits (always named), then what
+        # the person would pay alone (an exam fee, a course of their own).
+        paying = [r for r in shown if not is_loan(r) and not pays_nothing(r)][:MAX_SCHEMES_SHOWN]
+        loans = [r for r in shown if is_loan(r)][:MAX_LOANS_SHOWN]
+        own = [r for r in shown if pays_nothing(r)][:MAX_OWN_COST_SHOWN]
+        fitting = paying + loans + own
         language = language_of(tracker)
         groups = (
-            (
-                "budget_results_intro",
-                [r for r in fitting if not is_loan(r) and r.status == "eligible"],
-            ),
-            ("budget_maybe_intro", [r for r in fitting if not is_loan(r) and r.status == "maybe"]),
-            ("budget_loans_intro", [r for r in fitting if is_loan(r)]),
+            ("budget_results_intro", [r for r in paying if r.status == "eligible"]),
+            ("budget_maybe_intro", [r for r in paying if r.status == "maybe"]),
+            ("budget_loans_intro", loans),
+            ("budget_own_cost_intro", own),
         )
         for intro, group in groups:
             if not group:

@@ -54,6 +54,19 @@ def wants_to_learn(facts: Facts, text: str, languages: tuple[str, ...]) -> bool:
     return any(lexicon(code).has("learn_cues", norm) for code in (*languages, "nl", "en"))
 
 
+# Subjects with free lessons in the region (the library, the Taalhuis): someone who wants them
+# free, or has no money, is shown the free ones near them, not a list of schemes.
+FREE_GOALS = ("basic_skills", "dutch_language")
+
+
+def free_course_wanted(facts: Facts) -> bool:
+    if not facts.topic or facts.scheme or facts.employer or facts.asks_who_pays:
+        return False
+    # "Is lezen en schrijven leren gratis?" is a question, answered directly (yes, the Taalhuis).
+    wish = facts.no_money or (facts.wants_free and not facts.is_question)
+    return wish and facts.goal in FREE_GOALS
+
+
 def choose_task(
     intent: str | None, facts: Facts, slots: dict[str, Any], learn: bool, question: bool = True
 ) -> str:
@@ -66,6 +79,8 @@ def choose_task(
             facts.scheme = None
         if not facts.scheme:
             return BUDGET
+    if free_course_wanted(facts):
+        return COURSE  # "ik heb geen geld, ik wil een gratis computercursus": free ones nearby
     asked = facts.pay_question or intent == "ask_budget"
     if facts.scheme == "inburgering" and (
         facts.integration == "no" or (facts.integration and not facts.pay_question)
@@ -86,8 +101,8 @@ def choose_task(
         return SCHEME
     if facts.employer and asked:
         return SCHEME
-    if asked or (facts.no_money and not facts.topic):
-        return BUDGET
+    if asked or facts.no_money:
+        return BUDGET  # "ik heb geen geld en wil kok worden": who pays is the question
     if facts.help_kind == "dutch" and facts.topic:
         return COURSE  # a taalcafé or a conversation group is in the catalog, near the person
     if facts.help_kind and not (facts.topic and learn):
@@ -198,7 +213,11 @@ class ActionRoute(Action):
             changes["scheme_asked"] = facts.scheme or EMPLOYER_REQUIRED
         elif task == BUDGET and facts.employer_declines:
             changes["scheme_asked"] = BEST_NOT_EMPLOYER
-        elif task == BUDGET and facts.pay_question and (facts.topic or facts.goal):
+        elif (
+            task == BUDGET
+            and (facts.pay_question or facts.no_money)
+            and (facts.topic or facts.goal)
+        ):
             changes["scheme_asked"] = BEST
         if task == SCHEME and facts.integration and not tracker.get_slot("integration_obligation"):
             changes["integration_obligation"] = facts.integration
@@ -215,6 +234,8 @@ class ActionRoute(Action):
             # A new search keeps the place, not the last subject or wishes. A message that only
             # names a place ("Etten-Leur", taken for "find a course") is no new search.
             changes.update(topic=None, course_query=None, time_of_day=None, free_only=None)
+        if task == COURSE and free_course_wanted(facts):
+            changes["free_only"] = True
         if task in (COURSE, SUPPORT) and not facts.online:
             changes.update(nearby_from_context(dispatcher, tracker, facts))
         if task == SUPPORT and facts.help_kind:

@@ -204,6 +204,10 @@ def lexicon(language: str) -> Lexicon:
     return Lexicon(language, load_words(path) if path.exists() else {})
 
 
+# How a message is put, not what it says: never a fact on its own.
+NOT_SAID = ("languages", "is_question", "asks_who_pays")
+
+
 @dataclass
 class Facts:
     """What one message says. None: not said. Every value is canonical."""
@@ -226,6 +230,10 @@ class Facts:
     asks_for_person: bool = False  # "ik wil een mens spreken"
     pay_question: bool = False  # "do I have to pay?", "who pays?", "is it free?"
     no_money: bool = False
+    # "ik wil een gratis computercursus", "geen geld": free is a wish, not "who pays?"
+    wants_free: bool = False
+    asks_who_pays: bool = False  # a word for paying other than "free" ("wie betaalt", "kosten")
+    is_question: bool = False  # the message has a question mark
     languages: tuple[str, ...] = field(default_factory=tuple)  # lexicons that found something
 
     def as_dict(self) -> dict[str, Any]:
@@ -236,7 +244,7 @@ class Facts:
         return {
             key: value
             for key, value in self.as_dict().items()
-            if value not in (None, False, ()) and key != "languages"
+            if value not in (None, False, ()) and key not in NOT_SAID
         }
 
 
@@ -518,8 +526,14 @@ def _understand(text: str, languages: tuple[str, ...] | list[str]) -> Facts:
         facts.pay_question = facts.pay_question or lex.has("pay_self", norm)
         # "Is the library course free?": a question about paying.
         asks = "?" in original or "؟" in original
+        facts.is_question = asks
         facts.pay_question = facts.pay_question or (asks and lex.has("free_words", norm))
         facts.no_money = facts.no_money or lex.has("no_money", norm)
+        free = lex.spans("free_words", norm)
+        facts.wants_free = facts.wants_free or bool(free)
+        facts.asks_who_pays = facts.asks_who_pays or any(
+            not any(fb <= b and e <= fe for fb, fe in free) for b, e in lex.spans("pay_self", norm)
+        )
         # The longer match wins: "niet online" is in person, not online. In a longer message an
         # online word is a wish only next to a word for learning ("online solliciteren" is not).
         online = max((e - b for b, e in online_wishes(lex, norm)), default=0)

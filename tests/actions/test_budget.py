@@ -323,3 +323,25 @@ def test_inburgering_is_not_brought_up_with_someone_who_gave_no_sign_of_it():
     assert "Inburgering" in shown({"situation": "job_seeker", "language": "ar"})
     assert "Inburgering" in shown({"situation": "job_seeker", "goal": "dutch_language"})
     assert "Inburgering" in shown({"situation": "job_seeker", "integration_obligation": "unknown"})
+
+
+@responses.activate
+def test_what_the_person_pays_alone_comes_after_everything_else_under_its_own_heading():
+    responses.post(
+        f"{BASE}/v1/eligibility",
+        json={
+            "results": [
+                with_cost(result("open-universiteit", "eligible"), "own_cost"),
+                with_cost(result("levenlanglerenkrediet", "eligible"), "loan"),
+                with_cost(result("uwv-scholing", "maybe"), "subsidy"),
+                with_cost(result("bibliotheek-gratis", "eligible"), "free"),
+            ]
+        },
+    )
+    messages = run_check({"situation": "job_seeker"})
+    order = [m.get("name") or m.get("text") or m.get("response") for m in messages]
+    own_intro = say("nl", "budget_own_cost_intro")
+    assert order.index("Bibliotheek-Gratis") < order.index("Uwv-Scholing")
+    assert order.index("Uwv-Scholing") < order.index("Levenlanglerenkrediet")
+    assert order.index("Levenlanglerenkrediet") < order.index(own_intro)
+    assert order.index(own_intro) + 1 == order.index("Open-Universiteit")

@@ -440,3 +440,24 @@ def test_spoken_dutch_without_the_last_n_is_understood():
     assert facts.help_kind == "reading-writing"
     # "en" itself and short words keep their meaning.
     assert understand("ik ben 58 en zoek werk", ["nl"]).situation == "job_seeker"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "task", "free_only"),
+    [
+        ("ik ben 70 en heb geen geld, ik wil een gratis computercursus", "nl", COURSE, True),
+        ("عمري 70 وما معي مصاري، بدي كورس كمبيوتر ببلاش", "ar", COURSE, True),
+        # A question about the price gets a direct answer; "who pays" lists the schemes.
+        ("is lezen en schrijven leren gratis? ik ben 52", "nl", BUDGET, None),
+        ("wie betaalt mijn computercursus?", "nl", BUDGET, None),
+        # No money for a trade: who pays is the question.
+        ("ik heb geen geld en wil kok worden", "nl", BUDGET, None),
+    ],
+)
+def test_free_lessons_wanted_are_searched_and_who_pays_is_answered(text, language, task, free_only):
+    from actions.router import free_course_wanted
+
+    facts = understand(text, [language])
+    assert choose_task("find_course", facts, {}, learn=True) == task
+    assert (free_course_wanted(facts) or None) == free_only
+    assert "is_question" not in facts.said()

@@ -43,6 +43,9 @@ STATEMENTS = ("find_course", "find_support", "inform")
 # Schemes whose names are also everyday words ("de inburgering", "de bibliotheek"): a question
 # about the scheme only when the message asks something or is about paying.
 EVERYDAY_NAMES = ("inburgering", "bibliotheek-gratis", "leerwerkloket")
+# Schemes that are an exam or a school the person pays alone: named with a subject and no
+# question about paying, the person wants the courses ("staatsexamen NT2 halen").
+EXAMS_AND_SCHOOLS = ("staatsexamen-nt2", "open-universiteit")
 QUESTION_MARKS = ("?", "؟")
 INTENT_TASK = {"find_course": COURSE, "ask_budget": BUDGET, "find_support": SUPPORT}
 
@@ -63,7 +66,7 @@ def free_course_wanted(facts: Facts) -> bool:
     if not facts.topic or facts.scheme or facts.employer or facts.asks_who_pays:
         return False
     # "Is lezen en schrijven leren gratis?" is a question, answered directly (yes, the Taalhuis).
-    wish = facts.no_money or (facts.wants_free and not facts.is_question)
+    wish = (facts.no_money or facts.wants_free) and not facts.is_question
     return wish and facts.goal in FREE_GOALS
 
 
@@ -94,6 +97,8 @@ def choose_task(
         facts.scheme = "inburgering"  # "ik moet inburgeren, moet ik de cursus zelf betalen?"
     if facts.scheme in EVERYDAY_NAMES and not asked and (facts.topic and learn or not question):
         facts.scheme = None  # "ik wil knm leren voor het examen inburgering": a course
+    if facts.scheme in EXAMS_AND_SCHOOLS and facts.topic and not facts.pay_question:
+        facts.scheme = None  # "ik wil het staatsexamen NT2 halen": courses that prepare for it
     desk = facts.help_kind and not (facts.topic and (learn or facts.help_kind == "dutch"))
     if desk and not asked and not facts.employer:
         return SUPPORT  # "wie helpt mij met de inburgering in Breda?": people nearby

@@ -139,7 +139,7 @@ class Lexicon:
         self._grouped: dict[str, dict[str, re.Pattern[str] | None]] = {}
         for key in ("yes", "no", "dont_know", "age_cues", "online", "in_person", "learn_cues",
                     "speak_cues", "employer", "pay_self", "no_money", "free_words", "negation",
-                    "pay_words", "person_words"):  # fmt: skip
+                    "pay_words", "person_words", "question_words"):  # fmt: skip
             self._flat[key] = _pattern(list(data.get(key) or []), language)
         for key in ("situations", "goals", "topics", "help_kinds", "integration", "schemes",
                     "language_names", "places"):  # fmt: skip
@@ -525,8 +525,8 @@ def _understand(text: str, languages: tuple[str, ...] | list[str]) -> Facts:
         facts.asks_for_person = facts.asks_for_person or lex.has("person_words", norm)
         facts.pay_question = facts.pay_question or lex.has("pay_self", norm)
         # "Is the library course free?": a question about paying.
-        asks = "?" in original or "؟" in original
-        facts.is_question = asks
+        asks = "?" in original or "؟" in original or lex.has("question_words", norm)
+        facts.is_question = facts.is_question or asks
         facts.pay_question = facts.pay_question or (asks and lex.has("free_words", norm))
         facts.no_money = facts.no_money or lex.has("no_money", norm)
         free = lex.spans("free_words", norm)

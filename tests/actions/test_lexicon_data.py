@@ -42,6 +42,7 @@ KEYS = {
     "no_money",
     "schemes",
     "places",
+    "question_words",
 }
 # Lists that must hold at least one entry in every language.
 FLAT_LISTS = (

@@ -452,6 +452,19 @@ def test_spoken_dutch_without_the_last_n_is_understood():
         ("wie betaalt mijn computercursus?", "nl", BUDGET, None),
         # No money for a trade: who pays is the question.
         ("ik heb geen geld en wil kok worden", "nl", BUDGET, None),
+        # Little money, and a question whether it is free: the direct answer (yes, the library).
+        (
+            "Я пенсіонерка, грошей мало. Курс компʼютера в бібліотеці безкоштовний?",
+            "uk",
+            BUDGET,
+            None,
+        ),
+        # A question without a question mark (czy, чи, هل, mi): the direct answer too.
+        ("mam malo pieniedzy czy kurs komputera w bibliotece jest za darmo", "pl", BUDGET, None),
+        ("param az, bilgisayar kursu ucretsiz mi", "tr", BUDGET, None),
+        # An exam one pays alone, named with its subject: the courses that prepare for it.
+        ("Ik woon in Breda en wil het staatsexamen NT2 halen", "nl", COURSE, None),
+        ("I want to take the NT2 state exam, what does it cost?", "en", SCHEME, None),
     ],
 )
 def test_free_lessons_wanted_are_searched_and_who_pays_is_answered(text, language, task, free_only):

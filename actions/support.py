@@ -55,6 +55,13 @@ def hours_line(hours: str, language: str, key: str) -> str:
     return say(language, key, hours=hours)
 
 
+def hours_unsure(organization: Organization, language: str) -> str:
+    """Hours that are not verified: ask before coming (with the web site when there is one)."""
+    if organization.link:
+        return say(language, "hours_unsure_link", link=organization.link)
+    return say(language, "hours_unsure")
+
+
 def describe_organization(organization: Organization, language: str = DEFAULT_LANGUAGE) -> str:
     """Name, address and hours stay as the catalog has them (Dutch); the labels are translated."""
     lines = [organization.name]
@@ -62,6 +69,8 @@ def describe_organization(organization: Organization, language: str = DEFAULT_LA
         lines.append(say(language, "address", address=organization.address))
     if organization.walk_in_hours:
         lines.append(hours_line(organization.walk_in_hours, language, "walk_in"))
+    elif organization.hours_unknown:
+        lines.append(hours_unsure(organization, language))
     if organization.phone:
         lines.append(say(language, "call", phone=organization.phone))
     if organization.languages:
@@ -170,11 +179,12 @@ class ActionOfferHuman(UsesCatalog, Action):
         except ServiceUnavailable as exc:
             logger.warning("Organization search failed: %s", exc.reason)
         if organization:
-            visit = (
-                hours_line(organization.walk_in_hours, language_of(tracker), "visit")
-                if organization.walk_in_hours
-                else ""
-            )
+            if organization.walk_in_hours:
+                visit = hours_line(organization.walk_in_hours, language_of(tracker), "visit")
+            elif organization.hours_unknown:
+                visit = hours_unsure(organization, language_of(tracker))
+            else:
+                visit = ""
             if organization.example:
                 visit = f"{visit} {say(language_of(tracker), 'example_label')}".strip()
             name, phone = organization.name, organization.phone

@@ -167,19 +167,29 @@ class Organization:
     municipality: str | None
     languages: tuple[str, ...] = ()  # ISO 639-2: languages spoken there
     example: bool = False  # made-up example data (ext.provenance.example)
+    # Hours exist but are not verified (ext.unverified): "ask when you can come", never the
+    # made-up hours.
+    hours_unknown: bool = False
+    link: str | None = None
 
     @classmethod
     def from_ooapi(cls, item: dict[str, Any]) -> Organization:
+        """Only verified facts: a fact the catalog marks as example data (ext.unverified) is
+        left out, so no made-up hours, phone number or languages reach a citizen."""
         ext = item.get("ext") or {}
+        unverified = set(ext.get("unverified") or [])
         addresses = [format_address(a) for a in item.get("addresses") or []]
+        hours = as_text(ext.get("walkInHours"))
         return cls(
             name=dutch_text(item.get("name")),
             address=next((a for a in addresses if a), ""),
-            phone=ext.get("phone"),
-            walk_in_hours=as_text(ext.get("walkInHours")),
+            phone=None if "phone" in unverified else ext.get("phone"),
+            walk_in_hours=None if "walkInHours" in unverified else hours,
             municipality=ext.get("municipality"),
-            languages=codes(ext.get("languages")),
+            languages=() if "languages" in unverified else codes(ext.get("languages")),
             example=is_example(item),
+            hours_unknown=bool(hours) and "walkInHours" in unverified,
+            link=item.get("link") if isinstance(item.get("link"), str) else None,
         )
 
 

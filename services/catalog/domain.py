@@ -76,6 +76,10 @@ class Address:
     verified: bool = False
 
 
+# How `verification` marks a fact that was made up for the example catalog.
+UNVERIFIED_MARK = "example data"
+
+
 @dataclass(frozen=True)
 class Organization:
     organization_id: str
@@ -106,6 +110,18 @@ class Organization:
     @property
     def municipality_code(self) -> str | None:
         return self.address.municipality_code if self.address else None
+
+    @property
+    def unverified(self) -> tuple[str, ...]:
+        """The facts (ext names: walkInHours, languages, ...) whose `verification` says they are
+        example data: served, but a client must not show them as fact (docs/catalog.md)."""
+        return tuple(
+            sorted(
+                fact
+                for fact, how in self.verification.items()
+                if how.strip().lower().startswith(UNVERIFIED_MARK)
+            )
+        )
 
     def serves(self, municipality_code: str) -> bool:
         """Whether a resident of this municipality (CBS code) may come here."""

@@ -283,6 +283,7 @@ def organization_document(
                     "servesMunicipalities": list(record.serves_municipalities),
                     "distanceKm": distance_km,
                     "verification": dict(record.verification) or None,
+                    "unverified": list(record.unverified) or None,
                     "source": record.source,
                     "provenance": provenance(record),
                 }

@@ -179,6 +179,12 @@ class OrganizationExt(_Open):
     verification: dict[str, str] | None = Field(
         None, description="Per fact (address, phone, walkInHours): how it was checked."
     )
+    unverified: list[str] | None = Field(
+        None,
+        description="The facts (ext names) that are example data, not checked: never to be "
+        "shown to a citizen as fact.",
+        example=["languages", "walkInHours"],
+    )
     source: str | None = None
     provenance: Provenance
 

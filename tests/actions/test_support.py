@@ -128,3 +128,18 @@ def test_the_menu_questions_read_as_plain_dutch_and_turkish():
     assert "Waarbij zoekt u hulp" not in text and "Waar wilt u hulp bij?" in text
     assert "Yakında yardım" not in text and "Yakınınızda yardım" in text  # "nearby", not "soon"
     assert yaml.safe_load(text)["responses"]
+
+
+def test_made_up_hours_are_not_shown_the_person_is_told_to_check_first():
+    from actions.clients.catalog import Organization
+    from actions.i18n import say
+    from actions.support import describe_organization
+
+    item = organization()
+    item["ext"]["unverified"] = ["walkInHours"]
+    text = describe_organization(Organization.from_ooapi(item), "nl")
+    assert "dinsdag 10:00-12:00" not in text
+    assert say("nl", "hours_unsure") in text
+    item["link"] = "https://www.nieuweveste.nl"
+    text = describe_organization(Organization.from_ooapi(item), "ar")
+    assert say("ar", "hours_unsure_link", link="https://www.nieuweveste.nl") in text

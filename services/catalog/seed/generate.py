@@ -102,6 +102,8 @@ def organizations() -> list[Organization]:
             verification.setdefault("checkedOn", checked_on)
         if raw.get("walk_in_hours"):
             verification.setdefault("walkInHours", "example data, not checked")
+        if raw.get("languages"):
+            verification.setdefault("languages", "example data, not checked")
         if not raw.get("phone") and raw.get("helps_with"):
             verification.setdefault("phone", "no verified public number; not listed")
         result.append(

@@ -208,3 +208,22 @@ def test_summary_keeps_its_first_fields_in_order():
     # Positional construction as before still works; the new facts default to unknown.
     course = CourseSummary("id", "Klik & Tik", "Breda", None, None, None, None)
     assert course.online is False and course.signup_link is None and course.distance_km is None
+
+
+def test_facts_the_catalog_marks_as_example_data_are_never_read_as_fact():
+    org = Organization.from_ooapi(
+        {
+            "name": [{"language": "nl-NL", "value": "Taalhuis Breda"}],
+            "link": "https://www.nieuweveste.nl/taalhuis",
+            "ext": {
+                "phone": "076 123 4567",
+                "walkInHours": ["di 10-12"],
+                "languages": ["nld", "ara"],
+                "unverified": ["languages", "walkInHours"],
+            },
+        }
+    )
+    assert org.walk_in_hours is None and org.hours_unknown
+    assert org.languages == ()
+    assert org.phone == "076 123 4567"  # verified: shown
+    assert org.link == "https://www.nieuweveste.nl/taalhuis"

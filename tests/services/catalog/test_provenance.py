@@ -119,6 +119,20 @@ def test_every_served_record_of_the_seeded_catalog_is_example_data(client, seede
     assert organization["parent"]["ext"]["provenance"] == SEEDED
 
 
+def test_made_up_hours_and_languages_are_served_as_unverified(client):
+    # The seed's walk-in hours and spoken languages are example data: every organization that
+    # has them says so in ext.unverified, which clients must not show as fact.
+    organizations = _all(client, "/v5/organizations")
+    with_hours = [o for o in organizations if o["ext"].get("walkInHours")]
+    assert with_hours
+    for item in with_hours:
+        assert "walkInHours" in item["ext"]["unverified"], item["primaryCode"]
+    for item in (o for o in organizations if o["ext"].get("languages")):
+        assert "languages" in item["ext"]["unverified"], item["primaryCode"]
+    # A verified fact (an address with a source) is not in the list.
+    assert not any("addresses" in (o["ext"].get("unverified") or []) for o in organizations)
+
+
 def test_the_conformance_spec_requires_provenance():
     """spec.py adds ext.provenance to the spec the fuzzer and the validation tests use."""
     batch = catalog(date(2027, 3, 15))

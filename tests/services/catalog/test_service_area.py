@@ -31,6 +31,16 @@ WERKPLEIN = "Werkplein Hart van West-Brabant"
 ISD = "ISD Brabantse Wal"
 LEERWERKLOKET = "Leerwerkloket West-Brabant"
 WORK_HELP = ("work-learning-advice", "income-support")
+# National help by phone or website: no address, no service area.
+NATIONAL = (
+    "UWV",
+    "Kamer van Koophandel (KVK)",
+    "SeniorWeb",
+    "Stichting Lezen & Schrijven",
+    "DigiD helpdesk",
+)
+# The help a library, its Taalhuis or its Informatiepunt gives in every West-Brabant town.
+LOCAL_HELP = ("reading-writing", "digital-skills", "digital-government")
 
 
 def _code(name: str) -> str:
@@ -140,13 +150,32 @@ def test_midden_brabant_is_never_sent_to_a_west_brabant_regional_desk(client, pl
 
 def test_an_organization_without_an_area_is_found_from_any_municipality(client):
     # National, without an address: no distance limit either.
-    everywhere = {"UWV", "Kamer van Koophandel (KVK)", "SeniorWeb"}
+    everywhere = set(NATIONAL)
     for municipality in geo.all_municipalities():
         found = set(_names(client, municipality.code, maxDistanceKm=25))
         assert everywhere <= found, municipality.name
     # A Taalhuis in Breda helps people from Alphen-Chaam and Roosendaal too.
     for place in ("Alphen-Chaam", "Roosendaal", "Zundert", "Breda"):
         assert "Taalhuis Breda" in _names(client, place, "reading-writing", maxDistanceKm=25)
+
+
+@pytest.mark.parametrize("helps_with", [None, *sorted(vocabulary().helps_with_ids())])
+def test_national_help_never_pushes_a_desk_nearby_out(client, helps_with):
+    """The assistant names the first three organizations of a page of ten (actions/support.py):
+    help without an address comes after every desk with one, so a local Taalhuis,
+    Informatiepunt or library is never pushed out by a national phone line or website."""
+    for code in sorted(geo.region_members("west-brabant")):
+        query = {"municipality": code, "pageSize": 10}  # the default distance, as the assistant
+        if helps_with:
+            query["helpsWith"] = helps_with
+        items = client.get("/v5/organizations", params=query).json()["items"]
+        names = [item["name"][0]["value"] for item in items]
+        has_address = [bool(item.get("addresses")) for item in items]
+        assert has_address == sorted(has_address, reverse=True), (code, names)
+        with_address = {n for n, a in zip(names, has_address, strict=True) if a}
+        assert not set(NATIONAL) & with_address, names
+        if helps_with in LOCAL_HELP:
+            assert len(items) >= 3 and all(has_address[:3]), (code, names)
 
 
 def test_the_store_filter_matches_the_area_for_every_municipality(seeded_store):

@@ -244,6 +244,31 @@ def scheme_result(tracker: Tracker) -> SchemeResult | None:
     return next((r for r in _results(tracker) if r.scheme_id == asked), None)
 
 
+def sure_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Who pays, while a fact is still to be asked ("Wat doet u nu?"): what surely fits whatever
+    the answer (free help for everyone), at once, so the first reply already answers; the
+    question then finds what else may pay."""
+    if tracker.get_slot(SCHEME_SLOT) or not budget_missing(tracker):
+        return
+    sure = sorted(
+        (
+            r
+            for r in _results(tracker)
+            if r.status == "eligible"
+            and not r.missing
+            and not is_loan(r)
+            and not pays_nothing(r)
+            and not integration_beside_the_point(r, tracker)
+        ),
+        key=cost_rank,
+    )
+    if not sure:
+        return
+    language = language_of(tracker)
+    dispatcher.utter_message(text=say(language, "budget_sure_intro"))
+    dispatcher.utter_message(response="budget_scheme", **describe_scheme(sure[0], language))
+
+
 def answer_one(
     dispatcher: CollectingDispatcher, result: SchemeResult, language: str, buttons: bool = True
 ) -> None:

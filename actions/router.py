@@ -27,7 +27,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.budget import BEST, BEST_NOT_EMPLOYER, EMPLOYER_PAYS
+from actions.budget import BEST, BEST_NOT_EMPLOYER, EMPLOYER_PAYS, sure_first
 from actions.i18n import language_of, say
 from actions.places import context_place
 from actions.reading import read_facts
@@ -261,6 +261,8 @@ class ActionRoute(Action):
             dispatcher.utter_message(response="budget_intro")
         if task == SCHEME:
             answer_first(dispatcher, with_slots(tracker, changes))
+        elif task == BUDGET:
+            sure_first(dispatcher, with_slots(tracker, changes))
         # The form asks what is still missing, one question at a time, or, when nothing is,
         # ends at once and its rule gives the answer (search, schemes, help nearby).
         return [*events, ActiveLoop(FORM_OF[task])]

@@ -73,6 +73,9 @@ def describe_organization(organization: Organization, language: str = DEFAULT_LA
         lines.append(hours_unsure(organization, language))
     if organization.phone:
         lines.append(say(language, "call", phone=organization.phone))
+    elif organization.link and not organization.address:
+        # A national organization without a desk or a verified number: its web site.
+        lines.append(say(language, "apply_at", url=organization.link))
     if organization.languages:
         names = strings(language)["language_names"]
         spoken = ", ".join(names.get(code, code) for code in organization.languages)

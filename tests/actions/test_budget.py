@@ -345,3 +345,30 @@ def test_what_the_person_pays_alone_comes_after_everything_else_under_its_own_he
     assert order.index("Uwv-Scholing") < order.index("Levenlanglerenkrediet")
     assert order.index("Levenlanglerenkrediet") < order.index(own_intro)
     assert order.index(own_intro) + 1 == order.index("Open-Universiteit")
+
+
+def test_while_the_situation_is_asked_what_surely_fits_is_said_first(monkeypatch):
+    from actions import budget
+    from actions.budget import sure_first
+    from actions.clients.budget import SchemeResult
+
+    found = [
+        SchemeResult.from_json(with_cost(result("levenlanglerenkrediet", "eligible"), "loan")),
+        SchemeResult.from_json(with_cost(result("uwv-scholing", "maybe"), "subsidy")),
+        SchemeResult.from_json(with_cost(result("bibliotheek-gratis", "eligible"), "free")),
+    ]
+    monkeypatch.setattr(budget, "_results", lambda tracker: found)
+    dispatcher = CollectingDispatcher()
+    sure_first(dispatcher, make_tracker({"language": "uk"}))  # "в мене нема грошей на курси"
+    assert dispatcher.messages[0]["text"] == say("uk", "budget_sure_intro")
+    assert [m.get("name") for m in dispatcher.messages[1:]] == ["Bibliotheek-Gratis"]
+    # Nothing sure (only a loan, or a maybe): nothing before the question.
+    monkeypatch.setattr(budget, "_results", lambda tracker: found[:2])
+    dispatcher = CollectingDispatcher()
+    sure_first(dispatcher, make_tracker({}))
+    assert dispatcher.messages == []
+    # The situation known: the whole answer follows at once, no preview.
+    monkeypatch.setattr(budget, "_results", lambda tracker: found)
+    dispatcher = CollectingDispatcher()
+    sure_first(dispatcher, make_tracker({"situation": "retired"}))
+    assert dispatcher.messages == []

@@ -143,3 +143,16 @@ def test_made_up_hours_are_not_shown_the_person_is_told_to_check_first():
     item["link"] = "https://www.nieuweveste.nl"
     text = describe_organization(Organization.from_ooapi(item), "ar")
     assert say("ar", "hours_unsure_link", link="https://www.nieuweveste.nl") in text
+
+
+def test_a_national_organization_without_a_desk_shows_its_web_site():
+    from actions.clients.catalog import Organization
+    from actions.i18n import say
+    from actions.support import describe_organization
+
+    item = {
+        "name": [{"language": "nl-NL", "value": "DigiD helpdesk"}],
+        "link": "https://www.digid.nl",
+    }
+    text = describe_organization(Organization.from_ooapi(item), "tr")
+    assert say("tr", "apply_at", url="https://www.digid.nl") in text

@@ -43,6 +43,7 @@ SHOWN_STATUSES = ("eligible", "maybe")
 MAX_SCHEMES_SHOWN = 5
 MAX_LOANS_SHOWN = 1
 MAX_OWN_COST_SHOWN = 1
+MAX_OPEN_FACTS = 1  # in the list of everything: a scheme open on more facts is a guess
 REASONS_SHOWN = 3
 
 
@@ -345,6 +346,11 @@ class ActionCheckBudget(Action):
             for r in results
             if r.status in SHOWN_STATUSES and not integration_beside_the_point(r, tracker)
         ]
+        # A scheme that still depends on two or more facts the person did not give is a guess:
+        # left out when something depends on one fact at most (the answer ends with what
+        # would make it surer).
+        closer = [r for r in shown if len(r.missing) <= MAX_OPEN_FACTS]
+        shown = closer or shown
         # Among what may fit: the decided before the open ones, help for everyone after a
         # scheme for the person's own situation.
         shown.sort(

@@ -372,3 +372,33 @@ def test_while_the_situation_is_asked_what_surely_fits_is_said_first(monkeypatch
     dispatcher = CollectingDispatcher()
     sure_first(dispatcher, make_tracker({"situation": "retired"}))
     assert dispatcher.messages == []
+
+
+@responses.activate
+def test_a_scheme_open_on_several_facts_is_left_out_when_closer_ones_exist():
+    def open_on(item, *facts):
+        return {**item, "missing": list(facts)}
+
+    responses.post(
+        f"{BASE}/v1/eligibility",
+        json={
+            "results": [
+                result("uwv-scholing", "maybe"),
+                open_on(result("studiefinanciering", "maybe"), "age", "goal"),
+                open_on(result("bibliotheek-gratis", "maybe"), "goal"),
+            ]
+        },
+    )
+    shown = [m["name"] for m in run_check({"situation": "job_seeker"})
+             if m.get("response") == "budget_scheme"]  # fmt: skip
+    assert shown == ["Uwv-Scholing", "Bibliotheek-Gratis"]
+
+
+@responses.activate
+def test_when_every_scheme_is_open_on_several_facts_they_are_still_named():
+    responses.post(
+        f"{BASE}/v1/eligibility",
+        json={"results": [{**result("studiefinanciering", "maybe"), "missing": ["age", "goal"]}]},
+    )
+    shown = [m["name"] for m in run_check({}) if m.get("response") == "budget_scheme"]
+    assert shown == ["Studiefinanciering"]

@@ -145,6 +145,9 @@ def fact_events(facts: Facts, requested: str | None, text: str = "") -> dict[str
         value = getattr(facts, slot)
         if value:
             values[slot] = value
+    if facts.topic:
+        # What exactly within the subject ("videobellen"): the catalog ranks it first.
+        values["course_query"] = facts.topic_term
     if facts.integration:
         values["integration_obligation"] = facts.integration
     if facts.scheme:

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from actions.dutch import parse_age
+from actions.vocabulary import topic_terms
 from services.geo import municipality_for_place, normalize_name
 
 logger = logging.getLogger(__name__)
@@ -205,7 +206,7 @@ def lexicon(language: str) -> Lexicon:
 
 
 # How a message is put, not what it says: never a fact on its own.
-NOT_SAID = ("languages", "is_question", "asks_who_pays")
+NOT_SAID = ("languages", "is_question", "asks_who_pays", "topic_term")
 
 
 @dataclass
@@ -217,6 +218,9 @@ class Facts:
     situation: str | None = None
     goal: str | None = None
     topic: str | None = None
+    # The catalog's own word for what exactly the person wants within the topic ("videobellen"
+    # within digital): it ranks the courses on just that first.
+    topic_term: str | None = None
     help_kind: str | None = None
     integration: str | None = None  # "yes" or "no"
     scheme: str | None = None
@@ -488,6 +492,18 @@ def understand(text: str, languages: tuple[str, ...] | list[str] = ("nl",)) -> F
 
 
 @lru_cache(maxsize=256)
+def _topic_term(topic: str | None, norm: str) -> str | None:
+    """The longest of the topic's catalog terms that the message contains as a word."""
+    if not topic:
+        return None
+    found = [
+        term
+        for term in topic_terms().get(topic, ())
+        if re.search(rf"(?<!\w){re.escape(normalize(term))}(?!\w)", norm)
+    ]
+    return max(found, key=len) if found else None
+
+
 def _understand_once(text: str, languages: tuple[str, ...]) -> Facts:
     return _understand(text, languages)
 
@@ -515,6 +531,7 @@ def _understand(text: str, languages: tuple[str, ...] | list[str]) -> Facts:
     facts.situation = first("situations")
     facts.learn_language, facts.speak_language = _language_wish(norm, lexicons)
     facts.topic = first("topics")
+    facts.topic_term = _topic_term(facts.topic, norm)
     facts.goal = first("goals")
     facts.help_kind = first("help_kinds")
     facts.integration = first("integration")

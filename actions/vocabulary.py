@@ -35,6 +35,15 @@ def known_topics() -> frozenset[str]:
     return frozenset(item["id"] for item in items)
 
 
+@lru_cache(maxsize=1)
+def topic_terms() -> dict[str, tuple[str, ...]]:
+    """Each topic's Dutch search terms (topics.yaml `terms`: "videobellen", "whatsapp"), as the
+    catalog knows them."""
+    data = yaml.safe_load(TOPICS_FILE.read_text(encoding="utf-8"))
+    items = data.get("topics", data) if isinstance(data, dict) else data
+    return {item["id"]: tuple(str(t) for t in item.get("terms") or []) for item in items}
+
+
 def canonical_age(value: Any) -> str | None:
     """An age as a slot value ("67"), or None when the value holds no plausible age."""
     age = parse_age(value[-1] if isinstance(value, list) and value else value)

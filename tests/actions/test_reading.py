@@ -110,3 +110,11 @@ def test_a_wish_for_online_learning_stays():
     # Answering "Waar woont u?" with "thuis": the model's "online" is kept (no change).
     values = _with_model_place("thuis", "online", requested="municipality")
     assert values.get("municipality", "online") == "online"
+
+
+def test_the_exact_word_within_the_subject_goes_with_the_search():
+    values, _ = read("Ik ben 67 en wil leren videobellen met mijn kleinkinderen")
+    assert values["topic"] == "digital" and values["course_query"] == "videobellen"
+    # A word the catalog does not know within the subject: the topic alone.
+    values, _ = read("بدي اتعلم واتساب واحكي فيديو مع اهلي")
+    assert values["topic"] == "digital" and values["course_query"] is None

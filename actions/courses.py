@@ -15,7 +15,7 @@ from actions.clients.catalog import CourseDetails, CourseSearch, CourseSummary, 
 from actions.contacts import message_placeholders
 from actions.dutch import format_cost, format_date
 from actions.i18n import DEFAULT_LANGUAGE, ISO_639_2, language_of, say, strings
-from actions.places import canonical_municipality
+from actions.places import ONLINE, canonical_municipality, nearby
 from actions.vocabulary import UNKNOWN, known, known_topics
 
 logger = logging.getLogger(__name__)
@@ -274,6 +274,7 @@ class ActionSearchCourses(ShowsCourses, Action):
         search = search_from(tracker)
         try:
             found = self.fetch_page(search, page=1)
+            search, found = self.near_before_exact(search, found)
             widened = False
             wishes = search.time_of_day not in (None, "any") or search.free_only
             if not found and (wishes or search.support_language):
@@ -288,10 +289,11 @@ class ActionSearchCourses(ShowsCourses, Action):
             dispatcher.utter_message(response="no_courses_found")
             self.show_help_nearby(dispatcher, tracker)
             return [SlotSet("results_page", 1)]
-        place, nearest = search.municipality, found[0].place
+        place = search.municipality
+        here = any(c.place.lower() in (str(place).lower(), ONLINE) for c in found)
         if widened:
             dispatcher.utter_message(response="courses_without_wishes")
-        elif place and place != "online" and nearest.lower() not in (place.lower(), "online"):
+        elif place and place != ONLINE and not here:
             dispatcher.utter_message(response="courses_nearby_instead", place=place)
         else:
             dispatcher.utter_message(response="courses_found")
@@ -304,10 +306,30 @@ class ActionSearchCourses(ShowsCourses, Action):
         )
         return [
             SlotSet("results_page", 1),
+            SlotSet("course_query", search.query),  # None when the word gave way to nearness
             SlotSet("time_of_day", search.time_of_day),
             SlotSet("free_only", search.free_only),
             SlotSet("support_language", language_filter),
         ]
+
+    def near_before_exact(
+        self, search: CourseSearch, found: list[CourseSummary]
+    ) -> tuple[CourseSearch, list[CourseSummary]]:
+        """The exact word within the subject ("telefoon") ranks courses on it first, but not at
+        the cost of a trip: when its first course is not near the person, the subject's
+        courses nearby come first (searched without the word)."""
+        place = search.municipality
+        if not (search.topic and search.query and place and place != ONLINE and found):
+            return search, found
+        if nearby(found[0].place, place):
+            return search, found
+        plain = CourseSearch(
+            search.topic, None, place, search.time_of_day, search.free_only, search.support_language
+        )
+        alternative = self.fetch_page(plain, page=1)
+        if alternative and nearby(alternative[0].place, place):
+            return plain, alternative
+        return search, found
 
 
 class ActionMoreCourses(ShowsCourses, Action):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.geo import municipality_for_place
+from services.geo import distance_km, find_municipality, municipality_for_place
 
 ONLINE = "online"
 ONLINE_WORDS = {"online", "thuis", "vanuit huis", "internet", "op afstand", "via internet"}
+NEARBY_KM = 15.0  # the same or a neighbouring municipality: a short trip by bus or bike
 
 
 def canonical_municipality(value: Any) -> str | None:
@@ -38,3 +39,11 @@ def context_place(metadata: Any) -> str | None:
     place = metadata.get("place") if isinstance(metadata, dict) else None
     found = canonical_municipality(place) if isinstance(place, str) else None
     return None if found == ONLINE else found
+
+
+def nearby(place: str, home: str) -> bool:
+    """Whether a course in `place` (a municipality) is near someone who lives in `home`."""
+    here, there = find_municipality(place), find_municipality(home)
+    if here is None or there is None:
+        return False
+    return here.code == there.code or distance_km(here, there) <= NEARBY_KM

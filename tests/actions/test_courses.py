@@ -266,3 +266,39 @@ def test_dutch_lessons_for_a_newcomer_name_the_scheme_inburgering():
         assert say(other["language"], "integration_hint") not in [
             m.get("text") for m in run(ActionSearchCourses(client()), slots=other)[0]
         ]
+
+
+@responses.activate
+def test_the_exact_word_gives_way_when_its_course_is_a_trip_away():
+    # "ik wil met mijn telefoon leren omgaan", in Oud Gastel (Halderberge): the phone course is
+    # in Woensdrecht; the subject's courses in Halderberge itself come first instead.
+    responses.get(f"{BASE}/courses", json=page([ooapi_course("Telefoon", "Woensdrecht")]))
+    responses.get(f"{BASE}/courses", json=page([ooapi_course("Klik & Tik", "Halderberge")]))
+    slots = {"topic": "digital", "course_query": "telefoon", "municipality": "Halderberge"}
+    messages, events = run(ActionSearchCourses(client()), slots=slots)
+    assert "q=telefoon" in responses.calls[0].request.url
+    assert "q=" not in responses.calls[1].request.url
+    assert messages[0]["response"] == "courses_found"
+    assert messages[1]["text"].startswith("Klik & Tik")
+    assert {"event": "slot", "timestamp": None, "name": "course_query", "value": None} in events
+
+
+@responses.activate
+def test_the_exact_word_wins_when_its_course_is_near():
+    # Videobellen in Made (Drimmelen) for someone in Oosterhout: a short trip, on the subject.
+    responses.get(f"{BASE}/courses", json=page([ooapi_course("Videobellen", "Drimmelen")]))
+    slots = {"topic": "digital", "course_query": "videobellen", "municipality": "Oosterhout"}
+    messages, _ = run(ActionSearchCourses(client()), slots=slots)
+    assert len(responses.calls) == 1
+    assert messages[1]["text"].startswith("Videobellen")
+
+
+@responses.activate
+def test_nothing_in_the_place_itself_is_said_only_when_it_is_true():
+    items = [ooapi_course("A", "Woensdrecht", course_id="a"),
+             ooapi_course("B", "Halderberge", course_id="b")]  # fmt: skip
+    responses.get(f"{BASE}/courses", json=page(items))
+    messages, _ = run(
+        ActionSearchCourses(client()), slots={"topic": "digital", "municipality": "Halderberge"}
+    )
+    assert messages[0]["response"] == "courses_found"

@@ -70,13 +70,21 @@ def sign_up_lines(course: CourseSummary, language: str = DEFAULT_LANGUAGE) -> li
     return lines
 
 
+def where_text(course: CourseSummary) -> str:
+    """The town and, when it is another name, its municipality: "Made (Drimmelen)"."""
+    town = getattr(course, "town", None)
+    if town and course.place and town.strip().lower() != course.place.strip().lower():
+        return f"{town} ({course.place})"
+    return course.place
+
+
 def describe_course(
     course: CourseSummary, language: str = DEFAULT_LANGUAGE, label: bool = True
 ) -> str:
     """A course card. Made-up example data ends with "(voorbeeld: ...)" in the conversation's
     language, so nobody acts on invented hours, prices or numbers."""
     lines = [course.name]
-    place = say(language, "online_course") if is_online(course) else course.place
+    place = say(language, "online_course") if is_online(course) else where_text(course)
     if place:
         lines.append(say(language, "where", place=place))
     start = local_date(course.start_date, language)

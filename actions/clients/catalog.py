@@ -74,6 +74,7 @@ class CourseSummary:
     distance_km: float | None = None  # from the asked municipality; None for online
     website: str | None = None  # the provider's website
     example: bool = False  # made-up example data (ext.provenance.example): labelled in the chat
+    town: str | None = None  # the town of the address ("Made"), when the offering has one
 
     @classmethod
     def from_ooapi(cls, course: dict[str, Any]) -> CourseSummary:
@@ -106,6 +107,7 @@ class CourseSummary:
             places_left=_count(offering.get("placesLeft")),
             phone=_text_or_none(ext.get("organizationPhone")),
             address=address,
+            town=None if online else _text_or_none((offering.get("address") or {}).get("city")),
             distance_km=None
             if online
             else _number(offering.get("distanceKm", ext.get("distanceKm"))),

@@ -302,3 +302,15 @@ def test_nothing_in_the_place_itself_is_said_only_when_it_is_true():
         ActionSearchCourses(client()), slots={"topic": "digital", "municipality": "Halderberge"}
     )
     assert messages[0]["response"] == "courses_found"
+
+
+def test_a_course_in_a_village_names_the_village_and_its_municipality():
+    from actions.clients.catalog import CourseSummary
+    from actions.courses import describe_course
+
+    item = ooapi_course("Videobellen", "Drimmelen")
+    item["ext"]["nextOffering"]["address"]["city"] = "Made"
+    card = describe_course(CourseSummary.from_ooapi(item), "nl")
+    assert "Waar: Made (Drimmelen)" in card.splitlines()
+    card = describe_course(CourseSummary.from_ooapi(ooapi_course()), "nl")
+    assert "Waar: Breda" in card.splitlines()

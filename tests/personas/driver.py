@@ -247,6 +247,8 @@ def judge(
         first = shown[0]
         place_line = next((ln for ln in first.split("\n") if ln.startswith(where)), "")
         place = place_line[len(where) :].strip()
+        # "Made (Drimmelen)": the town, then its municipality.
+        place = place.rsplit("(", 1)[-1].rstrip(")") if place.endswith(")") else place
         target = goal.get("near")
         if target and target != "online" and (place == online or not near(place, target)):
             return False, f"first course on the subject is in {place!r}, not near {target}"

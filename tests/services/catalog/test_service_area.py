@@ -41,6 +41,9 @@ NATIONAL = (
 )
 # The help a library, its Taalhuis or its Informatiepunt gives in every West-Brabant town.
 LOCAL_HELP = ("reading-writing", "digital-skills", "digital-government")
+# The library organizations of the example catalog (institutes under LW-ROOT); their branches
+# and departments are found through `parent`.
+LIBRARIES = ("NV-BREDA", "BWB", "THEEK5", "NOBELAER", "CPA", "BIEB-CHAAM")
 
 
 def _code(name: str) -> str:
@@ -101,10 +104,55 @@ def test_every_seeded_area_is_valid_and_includes_the_desk_itself():
     )
 
 
+def _library(organization: Organization) -> str | None:
+    """The library institute (a code of LIBRARIES) an organization belongs to, else None."""
+    by_id = {o.organization_id: o for o in organizations()}
+    current: Organization | None = organization
+    while current is not None:
+        if current.primary_code in LIBRARIES:
+            return current.primary_code
+        current = by_id.get(current.parent_id) if current.parent_id else None
+    return None
+
+
+def test_every_west_brabant_municipality_has_a_library_location():
+    """Issue 17: a library in every municipality of the region. A location is a library
+    institute or branch with an address in the municipality (a Taalhuis or Informatiepunt
+    department alone does not count). No exceptions: Etten-Leur (De Nobelaer), Zundert
+    (Rijsbergen), Alphen-Chaam (the volunteer library in Chaam), Baarle-Nassau (Theek 5) and
+    Altena (CultuurPuntAltena) each have a sourced entry; see their `verification`."""
+    locations = [
+        o
+        for o in organizations()
+        if o.organization_type in ("institute", "branch") and o.address and _library(o)
+    ]
+    covered = {o.address.municipality_code for o in locations}
+    region = geo.region_members("west-brabant")
+    assert len(region) == 16
+    without = sorted(geo.find_municipality(code).name for code in region - covered)
+    assert without == [], f"no library location in {without}"
+    for organization in locations:
+        assert organization.verification.get("address"), organization.name
+        assert organization.serves_municipalities == (), organization.name
+
+
+def test_every_library_organization_is_in_the_seed():
+    codes = {o.primary_code for o in organizations()}
+    assert set(LIBRARIES) <= codes
+    for code in LIBRARIES:
+        library = _seeded(code)
+        assert library.organization_type == "institute" and library.address, code
+        assert _seeded("LW-ROOT").organization_id == library.parent_id, code
+    # A branch carries no help of its own: it is listed on the institute or its departments.
+    for organization in organizations():
+        if organization.organization_type == "branch" and _library(organization):
+            assert organization.helps_with == (), organization.name
+
+
 def test_libraries_taalhuizen_and_national_organizations_serve_everyone():
     for organization in organizations():
         name = organization.name.lower()
-        library = organization.primary_code.startswith(("NV-", "BWB", "THEEK5"))
+        library = _library(organization) is not None
         if library or "bibliotheek" in name or "taalhuis" in name or organization.address is None:
             assert organization.serves_municipalities == (), organization.name
 

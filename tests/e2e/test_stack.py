@@ -88,7 +88,8 @@ def test_welcome_says_computer_program_person_and_privacy(stack):
 def test_course_search_shows_courses_from_the_catalog(stack):
     catalog = requests.get(
         f"{stack.config.catalog_url}/courses",
-        params={"topic": "digital", "municipality": "Breda", "pageSize": 10},
+        # The assistant's own search: the subject and the word the person used for it.
+        params={"topic": "digital", "q": "computercursus", "municipality": "Breda", "pageSize": 10},
         timeout=5,
     ).json()
     expected = [c["name"][0]["value"] for c in catalog["items"]][:3]
@@ -104,7 +105,10 @@ def test_course_search_shows_courses_from_the_catalog(stack):
     details = citizen.say(next(p for p in payloads if p.startswith("/course_details")))
     assert expected[0] in texts(details)
     more = citizen.say("/more_results")
-    assert course_names(more) and set(course_names(more)).isdisjoint(expected)
+    # Other courses (a course of the same name may be given in another place).
+    shown = {p for p in payloads if p.startswith("/course_details")}
+    more_shown = {b["payload"] for b in buttons(more) if b["payload"].startswith("/course_details")}
+    assert course_names(more) and more_shown and more_shown.isdisjoint(shown)
 
 
 def test_at_a_kiosk_a_course_near_the_kiosk_comes_on_the_first_reply(stack):

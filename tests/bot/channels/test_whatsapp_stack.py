@@ -97,7 +97,8 @@ def test_a_course_search_over_whatsapp(stack, fake_graph_api):
 
     catalog = requests.get(
         f"{stack.config.catalog_url}/courses",
-        params={"topic": "digital", "municipality": "Breda", "pageSize": 10},
+        # The assistant's own search: the subject and the word the person used for it.
+        params={"topic": "digital", "q": "computercursus", "municipality": "Breda", "pageSize": 10},
         timeout=5,
     ).json()
     expected = [c["name"][0]["value"] for c in catalog["items"]][:3]

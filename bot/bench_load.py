@@ -42,7 +42,7 @@ from bot.scale import Citizen, ScaleStack, course_search, scaled_settings
 from bot.settings import PROJECT_ROOT, settings
 
 LEVELS = (1, 20, 100)
-CONVERSATIONS = {1: 5, 20: 20, 100: 100}  # per level: bounded work, 3 turns each
+CONVERSATIONS = {1: 20, 20: 20, 100: 100}  # per level: bounded work, 3 turns each (60 turns at 1)
 FLOOR_DIR = PROJECT_ROOT / "var" / "bench" / "floor"
 RESULTS_DIR = PROJECT_ROOT / "var" / "bench" / "results"  # the last run of each setup
 DOCS = PROJECT_ROOT / "docs" / "performance.md"

@@ -491,19 +491,31 @@ def understand(text: str, languages: tuple[str, ...] | list[str] = ("nl",)) -> F
         return Facts()
 
 
-@lru_cache(maxsize=256)
+# Devices say less about what someone wants to learn than what they want to do with them:
+# "whatsappen op mijn telefoon" is about WhatsApp.
+DEVICE_TERMS = frozenset(
+    {"computer", "pc", "laptop", "telefoon", "mobiel", "smartphone", "tablet", "ipad"}
+)
+MIN_PREFIX_TERM = 5  # "whatsapp" in "whatsappen"; shorter terms ("app") only as whole words
+
+
 def _topic_term(topic: str | None, norm: str) -> str | None:
-    """The longest of the topic's catalog terms that the message contains as a word."""
+    """The topic's catalog term that the message names: a whole word, or for a longer term the
+    start of a word ("whatsappen"); what to do before the device, then the longest."""
     if not topic:
         return None
-    found = [
-        term
-        for term in topic_terms().get(topic, ())
-        if re.search(rf"(?<!\w){re.escape(normalize(term))}(?!\w)", norm)
-    ]
-    return max(found, key=len) if found else None
+    found = []
+    for term in topic_terms().get(topic, ()):
+        word = normalize(term)
+        tail = r"\w*" if len(word) >= MIN_PREFIX_TERM else ""
+        if re.search(rf"(?<!\w){re.escape(word)}{tail}(?!\w)", norm):
+            found.append(term)
+    if not found:
+        return None
+    return max(found, key=lambda term: (term not in DEVICE_TERMS, len(term)))
 
 
+@lru_cache(maxsize=256)
 def _understand_once(text: str, languages: tuple[str, ...]) -> Facts:
     return _understand(text, languages)
 

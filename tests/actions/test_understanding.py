@@ -474,3 +474,23 @@ def test_free_lessons_wanted_are_searched_and_who_pays_is_answered(text, languag
     assert choose_task("find_course", facts, {}, learn=True) == task
     assert (free_course_wanted(facts) or None) == free_only
     assert "is_question" not in facts.said()
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("ik wil leren whatsappen op mijn telefoon", "whatsapp"),  # the start of a word
+        ("op mijn tablet leren mailen", "mailen"),  # what to do before the device
+        ("ik wil met mijn telefoon leren omgaan", "telefoon"),
+        ("Ik ben 67 en wil leren videobellen met mijn kleinkinderen", "videobellen"),
+    ],
+)
+def test_the_exact_word_within_the_subject(text, term):
+    assert understand(text, ["nl"]).topic_term == term
+
+
+def test_a_message_is_read_once_per_turn():
+    from actions.understanding import _understand_once
+
+    # Several actions read the same message in one turn: the reading is cached.
+    assert hasattr(_understand_once, "cache_info")

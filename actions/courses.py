@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -331,9 +332,7 @@ class ActionSearchCourses(ShowsCourses, Action):
             return search, found
         if nearby(found[0].place, place):
             return search, found
-        plain = CourseSearch(
-            search.topic, None, place, search.time_of_day, search.free_only, search.support_language
-        )
+        plain = replace(search, query=None)
         alternative = self.fetch_page(plain, page=1)
         if alternative and nearby(alternative[0].place, place):
             return plain, alternative

@@ -212,6 +212,8 @@ class ActionRoute(Action):
         facts = read_facts(tracker)
         learn = wants_to_learn(facts, text, facts.languages)
         question = any(mark in text for mark in QUESTION_MARKS) or intent not in STATEMENTS
+        # Read before choose_task, which adjusts the facts it is given.
+        free_lessons = free_course_wanted(facts)
         task = choose_task(intent, facts, tracker.slots, learn, question)
         changes: dict[str, Any] = {"results_page": 1}
         if task == SCHEME:
@@ -239,7 +241,7 @@ class ActionRoute(Action):
             # A new search keeps the place, not the last subject or wishes. A message that only
             # names a place ("Etten-Leur", taken for "find a course") is no new search.
             changes.update(topic=None, course_query=None, time_of_day=None, free_only=None)
-        if task == COURSE and free_course_wanted(facts):
+        if task == COURSE and free_lessons:
             changes["free_only"] = True
         if task in (COURSE, SUPPORT) and not facts.online:
             changes.update(nearby_from_context(dispatcher, tracker, facts))

@@ -33,6 +33,11 @@ def run_check(slots):
     return dispatcher.messages
 
 
+def shown_schemes(slots):
+    """The names of the schemes the answer lists, in order."""
+    return [m["name"] for m in run_check(slots) if m.get("response") == "budget_scheme"]
+
+
 @responses.activate
 def test_sends_only_what_the_rules_need_and_shows_eligible_and_maybe():
     responses.post(
@@ -314,9 +319,7 @@ def test_inburgering_is_not_brought_up_with_someone_who_gave_no_sign_of_it():
         json={"results": [result("uwv-scholing", "maybe"), open_on_integration]},
     )
 
-    def shown(slots):
-        return [m["name"] for m in run_check(slots) if m.get("response") == "budget_scheme"]
-
+    shown = shown_schemes
     # A Dutch job seeker of 58 who asks what there is: UWV, not inburgering.
     assert shown({"situation": "job_seeker", "age": "58"}) == ["Uwv-Scholing"]
     # Writing another language, or wanting to learn Dutch: it may matter, so it is named.
@@ -389,9 +392,7 @@ def test_a_scheme_open_on_several_facts_is_left_out_when_closer_ones_exist():
             ]
         },
     )
-    shown = [m["name"] for m in run_check({"situation": "job_seeker"})
-             if m.get("response") == "budget_scheme"]  # fmt: skip
-    assert shown == ["Uwv-Scholing", "Bibliotheek-Gratis"]
+    assert shown_schemes({"situation": "job_seeker"}) == ["Uwv-Scholing", "Bibliotheek-Gratis"]
 
 
 @responses.activate
@@ -400,5 +401,4 @@ def test_when_every_scheme_is_open_on_several_facts_they_are_still_named():
         f"{BASE}/v1/eligibility",
         json={"results": [{**result("studiefinanciering", "maybe"), "missing": ["age", "goal"]}]},
     )
-    shown = [m["name"] for m in run_check({}) if m.get("response") == "budget_scheme"]
-    assert shown == ["Studiefinanciering"]
+    assert shown_schemes({}) == ["Studiefinanciering"]

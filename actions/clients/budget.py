@@ -12,7 +12,14 @@ from actions.clients.errors import ServiceUnavailable
 from bot.settings import settings
 
 SERVICE = "budget"
-PROFILE_FIELDS = ("age", "municipality", "situation", "integration_obligation", "goal")
+PROFILE_FIELDS = (
+    "age",
+    "municipality",
+    "situation",
+    "integration_obligation",
+    "goal",
+    "low_income",
+)
 # Sent besides the profile: no age given, but an adult (the service answers what holds at every
 # adult age, or says that the age is missing).
 SENT_FIELDS = (*PROFILE_FIELDS, "adult")

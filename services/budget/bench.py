@@ -42,6 +42,7 @@ def profiles(count: int, seed: int = 20261127) -> list[dict]:
             "municipality": rng.choice(MUNICIPALITIES),
             "situation": rng.choice([None, *[s.value for s in Situation]]),
             "integration_obligation": rng.choice([None, True, False]),
+            "low_income": rng.choice([None, True, False]),
             "goal": rng.choice([None, *[g.value for g in Goal]]),
         }
         made.append({key: value for key, value in profile.items() if value is not None})

@@ -10,7 +10,14 @@ from services.budget.profile import FIELDS, MAX_AGE, Facts, Profile, facts_from
 from services.budget.rules import STATUSES, Decision
 from services.budget.schemes import Scheme
 
-__all__ = ["MISSING_ANSWER", "MISSING_ASK", "eligibility_for", "missing_texts", "result_for"]
+__all__ = [
+    "MISSING_ANSWER",
+    "MISSING_ASK",
+    "UNASKED_NEXT_STEP",
+    "eligibility_for",
+    "missing_texts",
+    "result_for",
+]
 
 STATUS_ORDER = {status: rank for rank, status in enumerate(STATUSES)}
 
@@ -21,6 +28,7 @@ MISSING_ANSWER = {
     "situation": "Wij weten niet of u werkt, werk zoekt of iets anders doet.",
     "integration_obligation": "Wij weten niet of u moet inburgeren.",
     "goal": "Wij weten niet wat u wilt leren.",
+    "low_income": "Deze hulp is alleen voor mensen met een laag inkomen.",
 }
 UNRECOGNISED_MUNICIPALITY = "Wij herkennen de gemeente die u noemde niet."
 # How the next step asks for the missing answers: "Vertel ons ook <a>, <b> en <c>."
@@ -32,6 +40,9 @@ MISSING_ASK = {
     "goal": "wat u wilt leren",
 }
 ASK_TEMPLATE = "Vertel ons ook {answers}."
+# Income is never asked (privacy by design): a scheme open on it says first that it depends on
+# the income, and where to ask, rather than asking for the other answers.
+UNASKED_NEXT_STEP = "Vraag uw gemeente naar hulp bij een laag inkomen, zoals bijzondere bijstand."
 
 
 ADULT_AGE = 18
@@ -107,10 +118,13 @@ def result_for(scheme: Scheme, facts: Facts, day: date) -> dict:
 def missing_texts(decision: Decision, facts: Facts) -> tuple[list[str], str]:
     """Reasons that name each missing answer, and a next step that asks for them."""
     missing = [field for field in FIELDS if field in decision.missing]
+    missing.sort(key=lambda field: field in MISSING_ASK)  # what is never asked first
     reasons = []
     for field in missing:
         unrecognised = field == "municipality" and facts.municipality_given
         reasons.append(UNRECOGNISED_MUNICIPALITY if unrecognised else MISSING_ANSWER[field])
+    if any(field not in MISSING_ASK for field in missing):
+        return reasons, UNASKED_NEXT_STEP
     asks = [MISSING_ASK[field] for field in missing]
     answers = asks[0] if len(asks) == 1 else ", ".join(asks[:-1]) + " en " + asks[-1]
     return reasons, ASK_TEMPLATE.format(answers=answers)

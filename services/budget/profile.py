@@ -57,6 +57,9 @@ class Profile(BaseModel):
     situation: Situation | None = None
     integration_obligation: bool | None = None
     goal: Goal | None = None
+    # The person said that money is short ("ik heb weinig geld"). Never asked: no income
+    # question, no figure; only a yes the person volunteered (see docs/budget.md).
+    low_income: bool | None = None
     # The age is not known, but the person is an adult (18 or older): a scheme whose answer is
     # the same at every adult age gets that answer; otherwise the age is what is missing.
     adult: bool | None = None
@@ -102,7 +105,7 @@ class Profile(BaseModel):
             raise ValueError(f"must be at most {MAX_MUNICIPALITY_LENGTH} characters")
         return value.strip() or None
 
-    @validator("integration_obligation", "adult", pre=True)
+    @validator("integration_obligation", "low_income", "adult", pre=True)
     def _yes_or_no(cls, value: Any) -> Any:  # noqa: N805
         if value is None or isinstance(value, bool):
             return value
@@ -137,6 +140,7 @@ class Facts:
     situation: str | None = None
     integration_obligation: bool | None = None
     goal: str | None = None
+    low_income: bool | None = None
 
 
 def facts_from(profile: Profile) -> Facts:
@@ -153,5 +157,6 @@ def facts_from(profile: Profile) -> Facts:
         municipality_given=profile.municipality is not None,
         situation=profile.situation.value if profile.situation else None,
         integration_obligation=profile.integration_obligation,
+        low_income=profile.low_income,
         goal=profile.goal.value if profile.goal else None,
     )

@@ -37,6 +37,7 @@ FIELD_KINDS: dict[str, tuple[str, ...]] = {
     "situation": ("eq", "ne", "in", "not_in"),
     "goal": ("eq", "ne", "in", "not_in"),
     "integration_obligation": ("eq", "ne"),
+    "low_income": ("eq", "ne"),
     "municipality": ("eq", "ne", "in", "not_in", "in_region", "not_in_region"),
 }
 OPERATORS = tuple(sorted({op for ops in FIELD_KINDS.values() for op in ops}))
@@ -160,9 +161,9 @@ def _value(field_name: str, op: str, item: Any) -> Any:
         if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item <= 130:
             raise ConditionError(f"age.{op} needs whole years between 0 and 130, not {item!r}")
         return item
-    if field_name == "integration_obligation":
+    if field_name in ("integration_obligation", "low_income"):
         if not isinstance(item, bool):
-            raise ConditionError(f"integration_obligation.{op} needs true or false, not {item!r}")
+            raise ConditionError(f"{field_name}.{op} needs true or false, not {item!r}")
         return item
     if field_name == "municipality":
         found = geo.find_municipality(item) if isinstance(item, str) else None

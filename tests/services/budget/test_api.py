@@ -152,6 +152,8 @@ def test_no_body_is_an_empty_profile(client):
         ({"goal": 3}, "goal"),
         ({"integration_obligation": "misschien"}, "integration_obligation"),
         ({"integration_obligation": 1}, "integration_obligation"),
+        ({"low_income": "ja"}, "low_income"),
+        ({"low_income": 1200}, "low_income"),
         ({"municipality": 777}, "municipality"),
         ({"municipality": "x" * 101}, "municipality"),
     ],
@@ -282,6 +284,52 @@ def test_the_library_is_free_for_help_not_for_every_course(client):
     assert "cursussen" not in library["name"].lower()  # "Gratis hulp in de bibliotheek"
     assert any("Taalhuis" in reason for reason in library["reasons"])
     assert any("kan wel geld kosten" in reason for reason in library["reasons"])
+
+
+def low_income_help(client, **profile) -> dict:
+    results = client.post("/v1/eligibility", json=profile).json()["results"]
+    return next(r for r in results if r["scheme_id"] == "gemeente-laag-inkomen")
+
+
+def test_help_with_a_low_income_names_the_municipal_scheme_where_known(client):
+    # Werkplein Hart van West-Brabant runs the Meedoenregeling for four municipalities.
+    for place in ("Etten-Leur", "Halderberge", "Moerdijk", "Zundert"):
+        help_ = low_income_help(client, age=50, municipality=place, low_income=True)
+        assert help_["status"] == "maybe"
+        assert "Meedoenregeling" in help_["reasons"][0]
+        assert "Werkplein Hart van West-Brabant" in help_["next_step"]
+    steenbergen = low_income_help(client, age=50, municipality="Steenbergen", low_income=True)
+    assert "sociaal-culturele bijdrage" in steenbergen["reasons"][0]
+    # Bijstand is a low income: the same answer without the person saying so.
+    assert (
+        low_income_help(client, age=50, municipality="Zundert", situation="social_assistance")[
+            "reasons"
+        ]
+        == low_income_help(client, age=50, municipality="Zundert", low_income=True)["reasons"]
+    )
+    # Elsewhere no name is guessed: "ask your municipality".
+    breda = low_income_help(client, age=50, municipality="Breda", low_income=True)
+    assert "Meedoenregeling" not in " ".join(breda["reasons"])
+    assert (
+        breda["next_step"] == "Vraag uw gemeente naar bijzondere bijstand of een meedoenregeling."
+    )
+    assert breda["cost_to_you"] == "subsidy"
+
+
+def test_income_is_never_asked(client):
+    # Open on the income alone: the next step says where to ask, it does not ask for the income.
+    open_ = low_income_help(client, age=50, municipality="Breda", situation="employed")
+    assert open_["status"] == "maybe" and open_["missing"] == ["low_income"]
+    assert "inkomen" not in open_["next_step"].split("laag inkomen")[0]
+    assert not open_["next_step"].startswith("Vertel")
+    # Open on the situation too: the income decides, so the answer says where to ask rather
+    # than asking for the situation.
+    both = low_income_help(client, age=50, municipality="Breda")
+    assert both["missing"] == ["situation", "low_income"]
+    assert both["reasons"][0] == "Deze hulp is alleen voor mensen met een laag inkomen."
+    assert both["next_step"] == open_["next_step"]
+    for result in client.post("/v1/eligibility", json={}).json()["results"]:
+        assert "inkomen" not in result["next_step"].replace("laag inkomen", "")
 
 
 def test_inburgering_says_who_pays_and_who_need_not_integrate(client):

@@ -10,6 +10,7 @@ from services.budget.eligibility import (
     ASK_TEMPLATE,
     MISSING_ANSWER,
     MISSING_ASK,
+    UNASKED_NEXT_STEP,
     UNRECOGNISED_MUNICIPALITY,
 )
 from services.budget.schemes import BEFORE_RULES_NEXT_STEP, BEFORE_RULES_REASONS
@@ -90,6 +91,7 @@ def generated_texts():
     yield UNRECOGNISED_MUNICIPALITY
     yield from BEFORE_RULES_REASONS
     yield BEFORE_RULES_NEXT_STEP
+    yield UNASKED_NEXT_STEP
     asks = list(MISSING_ASK.values())
     for size in range(1, len(asks) + 1):
         for chosen in combinations(asks, size):

@@ -12,7 +12,7 @@ from services.budget.eligibility import eligibility_for
 from services.budget.profile import Goal, Profile, Situation
 from services.budget.rules import STATUSES
 
-FIELDS = ("age", "municipality", "situation", "integration_obligation", "goal")
+FIELDS = ("age", "municipality", "situation", "integration_obligation", "goal", "low_income")
 MUNICIPALITY_NAMES = [m.name for m in geo.all_municipalities()]
 MUNICIPALITY_CODES = [m.code for m in geo.all_municipalities()]
 
@@ -30,6 +30,7 @@ profiles = st.fixed_dictionaries(
         "municipality": st.one_of(st.none(), municipalities),
         "situation": st.one_of(st.none(), st.sampled_from([s.value for s in Situation])),
         "integration_obligation": st.one_of(st.none(), st.booleans()),
+        "low_income": st.one_of(st.none(), st.booleans()),
         "goal": st.one_of(st.none(), st.sampled_from([g.value for g in Goal])),
         "unknown_field": st.text(max_size=20),
     },

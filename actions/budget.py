@@ -16,6 +16,7 @@ from actions.contacts import message_placeholders
 from actions.dutch import parse_age
 from actions.i18n import DEFAULT_LANGUAGE, language_of, say, strings
 from actions.places import canonical_municipality
+from actions.understanding import understand
 from actions.vocabulary import GOALS, SITUATIONS, UNKNOWN, known
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,28 @@ def profile_from(tracker: Tracker) -> dict[str, Any]:
             tracker.get_slot("integration_obligation") or "unknown"
         ),
         "municipality": None if municipality in (None, "online") else municipality,
+        "low_income": said_low_income(tracker),
     }
+
+
+def said_low_income(tracker: Tracker) -> bool | None:
+    """True when the person said in this conversation that money is short ("ik heb weinig
+    geld", "param yok"). Income is never asked and no figure is kept: only this yes, read again
+    from the messages each time (docs/budget.md); otherwise unknown."""
+    languages = [language_of(tracker)]
+    texts = [
+        event.get("text") or ""
+        for event in tracker.events_after_latest_restart()
+        if event.get("event") == "user"
+    ]
+    texts.append((tracker.latest_message or {}).get("text") or "")
+    return True if any(understand(text, languages).no_money for text in texts) else None
+
+
+def income_beside_the_point(result: SchemeResult) -> bool:
+    """Help for a low income, for someone who said nothing about money: never brought up (an
+    advisor does not ask about income unprompted); named once the person says money is short."""
+    return result.status == "maybe" and "low_income" in result.missing
 
 
 def budget_questions(tracker: Tracker) -> list[str]:
@@ -87,6 +109,8 @@ def budget_questions(tracker: Tracker) -> list[str]:
     if scheme and scheme != BEST_NOT_EMPLOYER:
         results = _results(tracker)
         result = next((r for r in results if r.scheme_id == scheme), None)
+        if result and "low_income" in result.missing:
+            return []  # income is never asked: the answer says where to ask, at once
         return [slot for slot in BUDGET_SLOTS if result and slot in result.missing]
     # Everything that may fit: the situation decides most schemes, and is the one question asked
     # before the answer (which says what else would make it surer). Whether someone must do
@@ -222,6 +246,7 @@ def best_result(results: list[SchemeResult], decided_only: bool = True) -> Schem
             for r in results
             if (r.status == "eligible" or (not decided_only and r.status == "maybe"))
             and not pays_nothing(r)
+            and not income_beside_the_point(r)
         ),
         key=lambda r: (
             is_loan(r),
@@ -344,7 +369,9 @@ class ActionCheckBudget(Action):
         shown = [
             r
             for r in results
-            if r.status in SHOWN_STATUSES and not integration_beside_the_point(r, tracker)
+            if r.status in SHOWN_STATUSES
+            and not integration_beside_the_point(r, tracker)
+            and not income_beside_the_point(r)
         ]
         # A scheme that still depends on two or more facts the person did not give is a guess:
         # left out when something depends on one fact at most (the answer ends with what

@@ -35,7 +35,14 @@ from actions.i18n import (
     strings,
 )
 from actions.places import ONLINE, canonical_municipality
-from actions.understanding import Facts, fuzzy_place, guess_language, understand
+from actions.understanding import (
+    SPECIAL_ASSISTANCE,
+    Facts,
+    fuzzy_place,
+    guess_language,
+    normalize,
+    understand,
+)
 from actions.vocabulary import (
     GOALS,
     HELP_KINDS,
@@ -203,6 +210,7 @@ class ActionReadMessage(Action):
         found = fact_events(facts, requested, text)
         events += canonical_slots(tracker, requested, skip=set(found))
         events += stray_online(tracker, facts, requested)
+        events += stray_situation(tracker, facts, requested)
         if facts.learn_language and facts.learn_language != "nl" and "topic" not in found:
             # "I want to learn English": a subject, never a switch of language.
             names = strings(DEFAULT_LANGUAGE)["language_names"]
@@ -323,5 +331,20 @@ def stray_online(tracker: Tracker, facts: Facts, requested: str | None) -> list[
         return []
     if canonical_municipality(tracker.get_slot("municipality")) != ONLINE:
         return []
-    before = slot_before(tracker, "municipality")
-    return [] if before == tracker.get_slot("municipality") else [SlotSet("municipality", before)]
+    return restored(tracker, "municipality")
+
+
+def stray_situation(tracker: Tracker, facts: Facts, requested: str | None) -> list[EventType]:
+    """The model's "bijstand" in "Kan ik bijzondere bijstand krijgen?": a scheme asked about,
+    not the person's situation; the situation stays what it was."""
+    if requested == "situation" or facts.situation:
+        return []
+    if not SPECIAL_ASSISTANCE.search(normalize(latest_text(tracker))):
+        return []
+    return restored(tracker, "situation")
+
+
+def restored(tracker: Tracker, slot: str) -> list[EventType]:
+    """The slot back to its value before the latest message, if the message changed it."""
+    before = slot_before(tracker, slot)
+    return [] if before == tracker.get_slot(slot) else [SlotSet(slot, before)]

@@ -530,9 +530,9 @@ def _understand(text: str, languages: tuple[str, ...] | list[str]) -> Facts:
     lexicons = [lexicon(code) for code in dict.fromkeys(order)]
     used: list[str] = []
 
-    def first(key: str) -> str | None:
+    def first(key: str, text: str = norm) -> str | None:
         for lex in lexicons:
-            hit = lex.best(key, norm)
+            hit = lex.best(key, text)
             if hit:
                 used.append(lex.language)
                 return hit[0]
@@ -540,7 +540,9 @@ def _understand(text: str, languages: tuple[str, ...] | list[str]) -> Facts:
 
     facts.age, facts.number = _ages(norm, lexicons)
     facts.municipality = _place(norm, original, lexicons)
-    facts.situation = first("situations")
+    # "Kan ik bijzondere bijstand krijgen?" asks about a scheme; it does not say that the person
+    # lives on bijstand.
+    facts.situation = first("situations", SPECIAL_ASSISTANCE.sub(" ", norm))
     facts.learn_language, facts.speak_language = _language_wish(norm, lexicons)
     facts.topic = first("topics")
     facts.topic_term = _topic_term(facts.topic, norm)
@@ -577,17 +579,29 @@ def _understand(text: str, languages: tuple[str, ...] | list[str]) -> Facts:
         facts.goal = "career_advice"  # asking about the Leerwerkloket is asking for its advice
     if facts.topic and not facts.goal:
         facts.goal = GOAL_BY_TOPIC.get(facts.topic)
+    elif facts.goal == "short_course" and GOAL_BY_TOPIC.get(facts.topic) == "basic_skills":
+        # "geen geld voor een cursus, wil met mijn mobiel leren": a course in a basic skill
+        # (the library's, often free), whatever the word for it.
+        facts.goal = "basic_skills"
     # "Can UWV pay for it?", "Betaalt de gemeente dat?": a question about that payer's scheme.
     if facts.pay_question and not facts.scheme:
         if re.search(r"(?<!\w)uwv(?!\w)", norm):
             facts.scheme = "uwv-scholing"
-        elif MUNICIPALITY_PAYER.search(norm) and facts.situation in (None, "social_assistance"):
+        elif MUNICIPALITY_PAYER.search(norm) and (
+            facts.situation in (None, "social_assistance") or facts.no_money
+        ):
             facts.scheme = "gemeente-werk-scholing"
+    # "Ik heb weinig geld, betaalt de gemeente dat?": without bijstand, the municipality's help
+    # for a low income (its training towards work is for people on bijstand).
+    low_income = facts.no_money and facts.situation != "social_assistance"
+    if facts.scheme == "gemeente-werk-scholing" and low_income:
+        facts.scheme = "gemeente-laag-inkomen"
     facts.answer = _short_answer(norm, lexicons)
     facts.languages = tuple(dict.fromkeys(used))
     return facts
 
 
+SPECIAL_ASSISTANCE = re.compile(r"(?<!\w)bijzondere? bijstand(?!\w)")
 _SENTENCE_END = re.compile(r"[.!?;؟\n]")
 
 

@@ -5,7 +5,13 @@ import requests
 import responses
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.budget import BUDGET_SLOTS, ActionCheckBudget, ValidateBudgetForm, profile_from
+from actions.budget import (
+    BUDGET_SLOTS,
+    ActionCheckBudget,
+    ValidateBudgetForm,
+    budget_questions,
+    profile_from,
+)
 from actions.clients.budget import BudgetClient
 from actions.i18n import say
 from tests.actions.conftest import make_tracker
@@ -402,3 +408,54 @@ def test_when_every_scheme_is_open_on_several_facts_they_are_still_named():
         json={"results": [{**result("studiefinanciering", "maybe"), "missing": ["age", "goal"]}]},
     )
     assert shown_schemes({}) == ["Studiefinanciering"]
+
+
+def test_a_low_income_is_only_what_the_person_said_never_asked():
+    def said(*texts, language="nl"):
+        events = [{"event": "user", "text": text} for text in texts]
+        tracker = make_tracker({"language": language}, text=texts[-1], events=events)
+        return profile_from(tracker)["low_income"]
+
+    assert said("Ik heb weinig geld. Kan ik een cursus doen?") is True
+    assert said("Ik zit krap bij kas", "Breda") is True  # said earlier, still known
+    assert said("param yok, kurs istiyorum", language="tr") is True
+    assert said("Ik wil een computercursus in Breda") is None  # nothing said: not guessed
+    assert said("") is None
+
+
+@responses.activate
+def test_help_for_a_low_income_is_named_only_to_someone_who_said_money_is_short():
+    open_on_income = {**result("gemeente-laag-inkomen", "maybe"), "missing": ["low_income"]}
+    responses.post(
+        f"{BASE}/v1/eligibility",
+        json={"results": [result("uwv-scholing", "maybe"), open_on_income]},
+    )
+    assert shown_schemes({"situation": "job_seeker"}) == ["Uwv-Scholing"]
+    assert "low_income" not in json.loads(responses.calls[0].request.body)
+
+    responses.replace(
+        responses.POST,
+        f"{BASE}/v1/eligibility",
+        json={
+            "results": [result("uwv-scholing", "maybe"), result("gemeente-laag-inkomen", "maybe")]
+        },
+    )
+    dispatcher = CollectingDispatcher()
+    text = "Ik heb weinig geld, wie betaalt mijn cursus?"
+    tracker = make_tracker(
+        {"situation": "job_seeker"}, text=text, events=[{"event": "user", "text": text}]
+    )
+    ActionCheckBudget(BudgetClient(BASE, timeout=0.5)).run(dispatcher, tracker, {})
+    assert json.loads(responses.calls[-1].request.body)["low_income"] is True
+    names = [m["name"] for m in dispatcher.messages if m.get("response") == "budget_scheme"]
+    assert "Gemeente-Laag-Inkomen" in names
+
+
+@responses.activate
+def test_a_question_about_help_for_a_low_income_is_answered_at_once():
+    # Open on the situation and the income: the income decides and is never asked, so the
+    # situation is not asked either; the answer says where to ask.
+    open_ = {**result("gemeente-laag-inkomen", "maybe"), "missing": ["situation", "low_income"]}
+    responses.post(f"{BASE}/v1/eligibility", json={"results": [open_]})
+    tracker = make_tracker({"scheme_asked": "gemeente-laag-inkomen"})
+    assert budget_questions(tracker) == []

@@ -223,6 +223,9 @@ def test_everyday_needs_go_to_the_desk_that_helps(text, kind):
     [
         ("I lost my job and I'm on WW now. Can UWV pay for an Excel course?", "en", "uwv-scholing"),
         ("Ik zit in de bijstand. Betaalt de gemeente dat?", "nl", "gemeente-werk-scholing"),
+        ("Kan ik bijzondere bijstand krijgen voor een cursus?", "nl", "gemeente-laag-inkomen"),
+        ("Is there a meedoenregeling for courses?", "en", "gemeente-laag-inkomen"),
+        ("Ik heb weinig geld. Betaalt de gemeente mijn cursus?", "nl", "gemeente-laag-inkomen"),
         ("Czy STAP budżet jeszcze istnieje?", "pl", "stap-budget"),
     ],
 )
@@ -494,3 +497,18 @@ def test_a_message_is_read_once_per_turn():
 
     # Several actions read the same message in one turn: the reading is cached.
     assert hasattr(_understand_once, "cache_info")
+
+
+def test_asking_about_bijzondere_bijstand_does_not_say_the_person_lives_on_bijstand():
+    asked = understand("Kan ik bijzondere bijstand krijgen voor een cursus?")
+    assert asked.scheme == "gemeente-laag-inkomen" and asked.situation is None
+    both = understand("Ik zit in de bijstand. Kan ik bijzondere bijstand krijgen voor een cursus?")
+    assert both.situation == "social_assistance"
+
+
+def test_a_course_in_a_basic_skill_is_basic_skills_whatever_the_word_for_it():
+    facts = understand(
+        "ik heb alleen aow en geen geld voor een cursus. wil beter met mijn mobiel leren"
+    )
+    assert (facts.topic, facts.goal, facts.no_money) == ("digital", "basic_skills", True)
+    assert understand("een korte cursus excel").goal == "short_course"  # not a basic skill

@@ -17,7 +17,7 @@ find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c
 
 .PHONY: help install spacy-model train run shell test lint format validate test-conversations \
 	test-unit clean bench-budget bench-catalog postgres-bin nlu-report node-bin web-build \
-	browser-bin purge fuzz scale-bin test-scale bench-load check-content
+	browser-bin purge fuzz scale-bin test-scale bench-load check-content screenshots task-success
 
 help:
 	@echo "make run     install, build, train when needed and start the whole stack"
@@ -33,6 +33,8 @@ help:
 	@echo "make purge   delete conversations and call-back requests older than RETENTION_DAYS"
 	@echo "make check-content  facts checked more than CONTENT_MAX_AGE_DAYS (180) ago; fails on a scheme unchecked for a year"
 	@echo "make fuzz    5,000 generated messages through the running stack (make test sends 1,000)"
+	@echo "make screenshots  the browser tests, writing docs/screenshots/ (make test writes to var/)"
+	@echo "make task-success  the persona suite, writing docs/task-success.md (make test writes to var/)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@py="$(call find_python310)"; \
@@ -148,6 +150,17 @@ bench-catalog: $(STAMP) postgres-bin
 
 purge: $(STAMP)
 	$(PY) -m bot.retention
+
+# `make test` never changes a tracked file: these two write the docs' screenshots and report
+# (tests/support/artifacts.py).
+screenshots: export LEERWIJZER_REQUIRE_BROWSER := 1
+screenshots: web-build browser-bin postgres-bin $(SPACY_MODEL)
+	$(PY) -m bot.training
+	LEERWIJZER_WRITE_DOCS=1 $(PY) -m pytest tests/browser -p no:cacheprovider
+
+task-success: postgres-bin $(SPACY_MODEL)
+	$(PY) -m bot.training
+	LEERWIJZER_WRITE_DOCS=1 $(PY) -m pytest tests/personas -p no:cacheprovider
 
 # Facts a citizen reads (schemes, contacts, regions, catalog records) and when they were checked.
 check-content: $(STAMP)

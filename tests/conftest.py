@@ -7,6 +7,7 @@ import os
 import pytest
 
 from bot.settings import settings
+from tests.support import tracked
 
 # Settings read by bot/settings.py; tests start from a clean slate of these.
 SETTING_NAMES = (
@@ -59,3 +60,21 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "shared_stack" in item.fixturenames and not item.get_closest_marker("stack"):
             item.add_marker(pytest.mark.stack)
+
+
+_TRACKED_AT_START: dict[str, dict[str, str] | None] = {}
+
+
+def pytest_sessionstart(session):
+    _TRACKED_AT_START["state"] = tracked.snapshot()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A run that changed a tracked file fails, naming it (tests/support/tracked.py)."""
+    changed = tracked.changed_since(_TRACKED_AT_START.get("state"))
+    if changed:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "Tests changed tracked files (write to var/ instead): " + ", ".join(changed)
+        if reporter:
+            reporter.write_line(message, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -20,11 +20,11 @@ import pytest
 import requests
 
 from bot.settings import PROJECT_ROOT
+from tests.support.artifacts import artifact_path
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
 VENDOR = PROJECT_ROOT / "web" / "vendor"
-SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 CHROMIUM_FLAGS = (
     "--headless=new",
     "--no-sandbox",
@@ -202,13 +202,14 @@ def describe_violations(violations: list[dict]) -> str:
 def save_screenshot(driver, name: str) -> Path:
     """A PNG for the docs, reduced to 64 colours: small enough to commit, still sharp.
 
+    Written to docs/screenshots/ by `make screenshots` only (tests/support/artifacts.py).
+
     The text cursor is hidden while it is taken: it blinks, and a screenshot that differs
     from run to run would change the committed file after every `make test`.
     """
     from PIL import Image  # Pillow comes with Rasa (matplotlib)
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    path = artifact_path(f"screenshots/{name}.png")
     caret = "const e = document.activeElement; if (e) e.style.caretColor = arguments[0];"
     driver.execute_script(caret, "transparent")
     try:

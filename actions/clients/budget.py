@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pybreaker
 import requests
 
-from actions.clients.base import CircuitBreaker, ServiceClient, breaker_for
+from actions.clients.base import ServiceClient, breaker_for
 from actions.clients.errors import ServiceUnavailable
 from bot.settings import settings
 
@@ -62,7 +63,7 @@ class BudgetClient(ServiceClient):
         base_url: str | None = None,
         timeout: float | None = None,
         session: requests.Session | None = None,
-        breaker: CircuitBreaker | None = None,
+        breaker: pybreaker.CircuitBreaker | None = None,
     ) -> None:
         super().__init__(
             base_url or settings().budget_url, timeout, session, breaker or breaker_for(SERVICE)

@@ -7,9 +7,10 @@ from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
+import pybreaker
 import requests
 
-from actions.clients.base import CircuitBreaker, ServiceClient, breaker_for
+from actions.clients.base import ServiceClient, breaker_for
 from bot.settings import settings
 
 SERVICE = "catalog"
@@ -231,7 +232,7 @@ class CatalogClient(ServiceClient):
         base_url: str | None = None,
         timeout: float | None = None,
         session: requests.Session | None = None,
-        breaker: CircuitBreaker | None = None,
+        breaker: pybreaker.CircuitBreaker | None = None,
     ) -> None:
         super().__init__(
             base_url or settings().catalog_url, timeout, session, breaker or breaker_for(SERVICE)

@@ -5,9 +5,10 @@ Two ways to run it, on whichever stores are configured (SQLite or PostgreSQL):
 - `make purge` (`python -m bot.retention`): once, now. The tracker store is the one in
   endpoints.yml, the call-back store the one in CALLBACK_DATABASE_URL.
 - Daily inside the Rasa server: endpoints.yml gives the tracker store
-  `retention_schedule: true`, and bot/tracker_store.py then starts `RetentionSchedule` in
-  a background thread. The Rasa server runs in every deployment, so the job does too. With
-  several Rasa instances each runs it; deleting is idempotent, so that does no harm.
+  `retention_schedule: true`, and bot/tracker_store.py then starts `RetentionSchedule`, an
+  APScheduler background scheduler (daemon thread). The Rasa server runs in every
+  deployment, so the job does too. With several Rasa instances each runs it; deleting is
+  idempotent, so that does no harm.
 
 A conversation counts as old when its newest event is older than the cut-off; a call-back
 request when it was made before the cut-off (or its own expiry date has passed). The job
@@ -23,8 +24,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.settings import PROJECT_ROOT, settings
 
@@ -116,7 +120,11 @@ def purge(
 
 
 class RetentionSchedule:
-    """Run `job` after `first_delay` seconds, then every `every` seconds, in a daemon thread."""
+    """Run `job` after `first_delay` seconds, then every `every` seconds, in a daemon thread.
+
+    An APScheduler interval job: one run at a time (a run still going when the next is due
+    makes APScheduler skip that one), and runs missed while the process slept run once, late.
+    """
 
     def __init__(
         self, job: Callable[[], Any], every: float, first_delay: float = FIRST_RUN_DELAY_SECONDS
@@ -125,26 +133,32 @@ class RetentionSchedule:
         self.every = every
         self.first_delay = first_delay
         self.runs = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="retention", daemon=True)
+        self._scheduler = BackgroundScheduler(daemon=True, timezone=timezone.utc)
 
     def start(self) -> RetentionSchedule:
-        self._thread.start()
+        first_run = datetime.now(timezone.utc) + timedelta(seconds=self.first_delay)
+        self._scheduler.add_job(
+            self._run,
+            IntervalTrigger(seconds=self.every, start_date=first_run, timezone=timezone.utc),
+            id="retention",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+        self._scheduler.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
+        """Stop the schedule; a run that is going is finished first."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
 
-    def _loop(self) -> None:
-        delay = self.first_delay
-        while not self._stop.wait(delay):
-            try:
-                self.job()
-            except Exception as exc:  # noqa: BLE001 - a failed run must not end the schedule
-                logger.error("Retention run failed: %s", type(exc).__name__)
-            self.runs += 1
-            delay = self.every
+    def _run(self) -> None:
+        try:
+            self.job()
+        except Exception as exc:  # noqa: BLE001 - log the type only: the message could hold data
+            logger.error("Retention run failed: %s", type(exc).__name__)
+        self.runs += 1
 
 
 _schedule: RetentionSchedule | None = None

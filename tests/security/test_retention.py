@@ -120,14 +120,41 @@ def test_the_schedule_runs_the_job_again_and_again():
     assert schedule.runs >= 3
 
 
-def test_a_failing_run_does_not_stop_the_schedule():
+def test_the_first_run_waits_for_the_first_delay_and_stop_ends_the_schedule():
+    started = time.monotonic()
+    calls: list[float] = []
+    ran = threading.Event()
+
+    def job():
+        calls.append(time.monotonic() - started)
+        ran.set()
+
+    schedule = retention.RetentionSchedule(job, every=3600, first_delay=0.3).start()
+    try:
+        assert ran.wait(5)
+    finally:
+        schedule.stop()
+    assert calls[0] >= 0.3 and len(calls) == 1  # the next run is an hour away
+    assert not [t for t in threading.enumerate() if t.name == "APScheduler"]
+    schedule.stop()  # a second stop is harmless
+
+
+def test_no_run_after_stop():
+    calls = []
+    schedule = retention.RetentionSchedule(lambda: calls.append(1), every=0.05, first_delay=0.3)
+    schedule.start().stop()
+    time.sleep(0.5)
+    assert calls == []
+
+
+def test_a_failing_run_does_not_stop_the_schedule(caplog):
     ran = threading.Event()
     calls = []
 
     def job():
         calls.append(1)
         if len(calls) == 1:
-            raise RuntimeError("database away")
+            raise RuntimeError("database away at postgresql://user:secret@db")
         ran.set()
 
     schedule = retention.RetentionSchedule(job, every=0.02, first_delay=0.01).start()
@@ -135,6 +162,8 @@ def test_a_failing_run_does_not_stop_the_schedule():
         assert ran.wait(5)
     finally:
         schedule.stop()
+    assert "Retention run failed: RuntimeError" in caplog.text
+    assert "secret" not in caplog.text  # the type only: a message could hold connection details
 
 
 def test_the_rasa_tracker_store_starts_the_daily_schedule(tmp_path, domain, monkeypatch):

@@ -6,11 +6,13 @@ channel sends back instead of handing the message to Rasa:
 
 - a message longer than MAX_MESSAGE_CHARS (2,000, the same cap as the website widget);
 - more than RATE_LIMIT_MESSAGES messages from one sender within RATE_LIMIT_WINDOW_SECONDS
-  (a sliding window, keyed by channel and sender).
+  (a moving window, keyed by channel and sender; the window is rounded up to whole seconds).
 
-The counter lives in memory, so with several Rasa instances each instance counts on its
-own (a sender spread over N instances may send up to N times the limit). When REDIS_URL is
-set the instances share one counter in Redis; if Redis cannot be reached the guard falls
+The counting is the `limits` library's moving-window strategy. Its storage is in memory,
+so with several Rasa instances each instance counts on its own (a sender spread over N
+instances may send up to N times the limit). When REDIS_URL is set the instances share one
+counter in Redis, where `limits` checks and counts in one Lua script, so concurrent
+messages cannot slip past the limit together; if Redis cannot be reached the guard falls
 back to its in-memory counter rather than refusing everybody.
 
 Hooking a channel in: make one guard when the channel is created (`self.guard = guard()`),
@@ -34,16 +36,19 @@ import math
 import re
 import threading
 import time
-import uuid
-from collections import deque
 from collections.abc import Callable
 from typing import Any
+
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import MovingWindowRateLimiter
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
 DEFAULT_LANGUAGE = "nl"
 REDIS_RETRY_SECONDS = 30.0  # how long to count in memory after Redis failed
+KEY_NAMESPACE = "leerwijzer:ratelimit"  # first part of every counter key (in Redis too)
 
 # What the citizen reads when a message is refused, by language code. Dutch first; the
 # other languages follow the `language` slot's values (domain.yml).
@@ -161,61 +166,66 @@ def sender_key(channel: str, sender: Any) -> str:
     return f"{channel}:{digest[:32]}"
 
 
-class MemoryLimiter:
-    """Sliding window in this process: at most `limit` hits per key within `window` seconds."""
+def _rate(limit: int, window: float) -> RateLimitItemPerSecond:
+    """`limit` hits per `window` seconds (whole seconds, at least one), keyed in our namespace."""
+    return RateLimitItemPerSecond(limit, max(1, math.ceil(window)), namespace=KEY_NAMESPACE)
 
-    def __init__(
-        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+
+class MemoryLimiter:
+    """Moving window in this process: at most `limit` hits per key within `window` seconds."""
+
+    def __init__(self, limit: int, window: float) -> None:
         self.limit = limit
-        self.window = window
-        self.clock = clock
-        self._hits: dict[str, deque[float]] = {}
+        self.rate = _rate(limit, window)
+        self.storage = MemoryStorage()  # the strategy holds only a weak reference to it
+        self.strategy = MovingWindowRateLimiter(self.storage)
+        self._last_hit: dict[str, float] = {}  # key -> when it last counted a hit
         self._lock = threading.Lock()
-        self._last_sweep = clock()
+        self._last_sweep = time.monotonic()
 
     def hit(self, key: str) -> bool:
         """Count one message; False when it is over the limit (it is not counted then)."""
-        now = self.clock()
+        now = time.monotonic()
         with self._lock:
             self._sweep(now)
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
+            if not self.strategy.hit(self.rate, key):
                 return False
-            hits.append(now)
+            self._last_hit[key] = now
             return True
 
     def _sweep(self, now: float) -> None:
-        """Forget senders that were quiet for a whole window, so memory stays bounded."""
-        if now - self._last_sweep < self.window:
+        """Forget senders that were quiet for a whole window, so memory stays bounded
+        (`limits`' memory storage keeps an empty list for every key it ever saw)."""
+        window = self.rate.get_expiry()
+        if now - self._last_sweep < window:
             return
         self._last_sweep = now
-        stale = [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]
-        for key in stale:
-            del self._hits[key]
+        for key in [k for k, last in self._last_hit.items() if last <= now - window]:
+            del self._last_hit[key]
+            self.strategy.clear(self.rate, key)
 
     def __len__(self) -> int:
-        return len(self._hits)
+        return len(self._last_hit)
 
 
 class RedisLimiter:
-    """The same sliding window in Redis (a sorted set per key), shared by every instance."""
-
-    PREFIX = "leerwijzer:ratelimit:"
+    """The same moving window in Redis, shared by every instance. `limits` checks and counts
+    in one Lua script (atomic in Redis), under keys `leerwijzer:ratelimit/<sender key>/...`."""
 
     def __init__(
         self,
-        client: Any,
+        redis_url: str,
         limit: int,
         window: float,
         fallback: MemoryLimiter | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.client = client
         self.limit = limit
-        self.window = window
+        self.rate = _rate(limit, window)
+        # Connecting happens on the first hit; short timeouts keep a dead Redis from
+        # holding up messages before the fallback takes over.
+        self.storage = RedisStorage(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.strategy = MovingWindowRateLimiter(self.storage)
         self.clock = clock
         self.fallback = fallback or MemoryLimiter(limit, window)
         self._warned = False
@@ -225,20 +235,8 @@ class RedisLimiter:
         now = self.clock()
         if now < self._retry_at:
             return self.fallback.hit(key)
-        redis_key = self.PREFIX + key
         try:
-            pipe = self.client.pipeline(transaction=True)
-            pipe.zremrangebyscore(redis_key, 0, now - self.window)
-            pipe.zcard(redis_key)
-            count = pipe.execute()[1]
-            if count >= self.limit:
-                return False
-            pipe = self.client.pipeline(transaction=True)
-            pipe.zadd(redis_key, {f"{now:.6f}:{uuid.uuid4().hex[:8]}": now})
-            pipe.expire(redis_key, int(self.window) + 1)
-            pipe.execute()
-            self._warned = False
-            return True
+            allowed = self.strategy.hit(self.rate, key)
         except Exception as exc:  # noqa: BLE001 - any Redis failure: count in memory instead
             if not self._warned:
                 logger.warning(
@@ -247,6 +245,8 @@ class RedisLimiter:
                 self._warned = True
             self._retry_at = now + REDIS_RETRY_SECONDS
             return self.fallback.hit(key)
+        self._warned = False
+        return allowed
 
 
 class Guard:
@@ -273,10 +273,7 @@ def build_guard(
     memory = MemoryLimiter(limit, window)
     if not redis_url:
         return Guard(memory, max_chars)
-    import redis  # installed with Rasa (its Redis lock and tracker stores)
-
-    client = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
-    return Guard(RedisLimiter(client, limit, window, fallback=memory), max_chars)
+    return Guard(RedisLimiter(redis_url, limit, window, fallback=memory), max_chars)
 
 
 def guard() -> Guard:

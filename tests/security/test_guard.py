@@ -1,6 +1,16 @@
-"""bot/guard.py: the sliding-window rate limit, the length cap and the refusal texts."""
+"""bot/guard.py: the moving-window rate limit (`limits`), the length cap and the refusal texts.
+
+The Redis tests start a throwaway redis-server (Debian's package, `make scale-bin`) and are
+skipped where it is not installed.
+"""
 
 from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
 
 import pytest
 
@@ -27,30 +37,41 @@ class Clock:
         return self.now
 
 
-def test_sliding_window_allows_the_limit_then_refuses_until_the_oldest_hit_leaves():
-    clock = Clock()
-    limiter = MemoryLimiter(limit=3, window=60, clock=clock)
+def test_moving_window_allows_the_limit_then_refuses_until_the_oldest_hit_leaves():
+    limiter = MemoryLimiter(limit=3, window=1)
+    start = time.monotonic()
     assert [limiter.hit("a") for _ in range(4)] == [True, True, True, False]
     assert limiter.hit("b"), "another sender has its own window"
-    clock.now += 30
-    assert not limiter.hit("a"), "refused messages do not extend the window, but 60 s did not pass"
-    clock.now += 30.1
+    time.sleep(0.5)
+    assert not limiter.hit("a"), "refused messages do not extend the window, but 1 s did not pass"
+    time.sleep(max(0.0, start + 1.1 - time.monotonic()))
     assert limiter.hit("a")
 
 
+def test_a_window_in_fractions_of_a_second_is_rounded_up():
+    assert MemoryLimiter(3, 0.2).rate.get_expiry() == 1
+    assert MemoryLimiter(3, 60.0).rate.get_expiry() == 60
+
+
 def test_quiet_senders_are_forgotten():
-    clock = Clock()
-    limiter = MemoryLimiter(limit=3, window=60, clock=clock)
+    limiter = MemoryLimiter(limit=3, window=1)
     for sender in range(100):
         limiter.hit(str(sender))
-    clock.now += 61
+    assert len(limiter) == 100 and len(limiter.storage.events) == 100
+    time.sleep(1.1)
     limiter.hit("new")
     assert len(limiter) == 1
+    assert len(limiter.storage.events) == 1, "the library's own entries are cleared too"
+
+
+def test_concurrent_hits_in_memory_let_through_exactly_the_limit():
+    limiter = MemoryLimiter(10, 60)
+    allowed = hit_at_once([limiter], "rest:same-sender", threads=50)
+    assert allowed.count(True) == 10
 
 
 def test_guard_checks_rate_then_length():
-    clock = Clock()
-    check = Guard(MemoryLimiter(2, 60, clock=clock)).check
+    check = Guard(MemoryLimiter(2, 60)).check
     assert check("rest", "u1", "hallo") is None
     assert check("rest", "u1", "x" * MAX_MESSAGE_CHARS) is None
     assert check("rest", "u1", "hallo") == refusal_text("rate_limited")
@@ -83,66 +104,6 @@ def test_the_guard_follows_the_settings(clean_settings):
     assert check("rest", "s", "a") == refusal_text("rate_limited")
 
 
-class FakeRedis:
-    """The few sorted-set commands RedisLimiter uses, with the pipeline interface."""
-
-    def __init__(self, fail: bool = False) -> None:
-        self.sets: dict[str, dict[str, float]] = {}
-        self.fail = fail
-
-    def pipeline(self, transaction: bool = True) -> FakeRedis.Pipe:
-        if self.fail:
-            raise ConnectionError("redis down")
-        return FakeRedis.Pipe(self)
-
-    class Pipe:
-        def __init__(self, redis: FakeRedis) -> None:
-            self.redis, self.calls = redis, []
-
-        def __getattr__(self, name):
-            return lambda *args: self.calls.append((name, args))
-
-        def execute(self):
-            out = []
-            for name, args in self.calls:
-                zset = self.redis.sets.setdefault(args[0], {})
-                if name == "zremrangebyscore":
-                    for member in [m for m, s in zset.items() if args[1] <= s <= args[2]]:
-                        del zset[member]
-                    out.append(None)
-                elif name == "zcard":
-                    out.append(len(zset))
-                elif name == "zadd":
-                    zset.update(args[1])
-                    out.append(1)
-                else:
-                    out.append(True)
-            return out
-
-
-def test_instances_share_the_counter_through_redis():
-    clock, redis = Clock(), FakeRedis()
-    first = Guard(RedisLimiter(redis, 3, 60, clock=clock))
-    second = Guard(RedisLimiter(redis, 3, 60, clock=clock))
-    results = [g.check("rest", "u", "hi") for g in (first, second, first, second)]
-    assert results[:3] == [None, None, None]
-    assert results[3] == refusal_text("rate_limited")
-    assert all("u" not in key.split(":", 3)[-1] or len(key) > 40 for key in redis.sets)
-    clock.now += 61
-    assert second.check("rest", "u", "hi") is None
-
-
-def test_without_redis_the_guard_counts_in_memory_and_tries_again_later(caplog):
-    clock, redis = Clock(), FakeRedis(fail=True)
-    limiter = RedisLimiter(redis, 2, 60, clock=clock)
-    assert [limiter.hit("k") for _ in range(3)] == [True, True, False]
-    assert caplog.text.count("Redis unavailable") == 1
-    redis.fail = False
-    assert not limiter.hit("k"), "still counting in memory right after the failure"
-    clock.now += 31
-    assert limiter.hit("k") and redis.sets, "Redis again"
-
-
 def test_build_guard_uses_redis_only_when_configured():
     assert isinstance(build_guard(5, 60).limiter, MemoryLimiter)
     limiter = build_guard(5, 60, redis_url="redis://127.0.0.1:1/0").limiter
@@ -155,37 +116,60 @@ def test_no_text_is_only_counted(text):
     assert Guard(MemoryLimiter(1, 60)).check("whatsapp", "u", text) is None
 
 
-@pytest.fixture
-def redis_url(tmp_path):
-    """A throwaway redis-server on a free port (Debian's package), if it is installed."""
-    import shutil
-    import socket
-    import subprocess
-    import time
-
-    binary = shutil.which("redis-server")
-    if not binary:
-        pytest.skip("redis-server is not installed")
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+        return sock.getsockname()[1]
+
+
+def start_redis(port: int, folder) -> subprocess.Popen:
+    """A throwaway redis-server on 127.0.0.1:`port`, accepting connections when returned."""
+    binary = shutil.which("redis-server")
+    if not binary:
+        pytest.skip("redis-server is not installed (make scale-bin)")
     server = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)],
+         "--dir", str(folder)],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return server
+        if time.monotonic() > deadline:
+            server.terminate()
+            raise AssertionError("redis-server did not start")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    port = free_port()
+    server = start_redis(port, tmp_path)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         server.terminate()
         server.wait(10)
+
+
+def hit_at_once(limiters: list, key: str, threads: int) -> list[bool]:
+    """`threads` hits on one key, released together, spread over the limiters."""
+    start = threading.Barrier(threads)
+    allowed: list[bool] = []
+
+    def hit(number: int) -> None:
+        start.wait()
+        allowed.append(limiters[number % len(limiters)].hit(key))
+
+    workers = [threading.Thread(target=hit, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(10)
+    assert len(allowed) == threads
+    return allowed
 
 
 def test_two_rasa_instances_share_the_limit_in_a_real_redis(redis_url):
@@ -194,9 +178,39 @@ def test_two_rasa_instances_share_the_limit_in_a_real_redis(redis_url):
     answers = [g.check("rest", "u", "hi") for g in (first, second, first, second)]
     assert answers == [None, None, None, refusal_text("rate_limited")]
     assert second.check("rest", "other", "hi") is None
-    keys = first.limiter.client.keys("leerwijzer:ratelimit:*")
-    assert keys and all(b":u" not in key[-3:] for key in keys)
-    assert 0 < first.limiter.client.ttl(keys[0]) <= 61
+    client = first.limiter.storage.storage  # the redis client `limits` made
+    keys = client.keys("leerwijzer:ratelimit/*")
+    assert len(keys) == 2 and all(key.startswith(b"leerwijzer:ratelimit/rest:") for key in keys)
+    assert all(b"/u/" not in key and b"/other/" not in key for key in keys)
+    assert 0 < client.ttl(keys[0]) <= 60
+
+
+def test_the_window_in_redis_moves_on(redis_url):
+    check = build_guard(2, 1, redis_url=redis_url).check
+    start = time.monotonic()
+    assert [check("rest", "u", "hi") for _ in range(3)] == [
+        None,
+        None,
+        refusal_text("rate_limited"),
+    ]
+    time.sleep(max(0.0, start + 1.1 - time.monotonic()))
+    assert check("rest", "u", "hi") is None
+
+
+def test_without_redis_the_guard_counts_in_memory_and_tries_again_later(caplog, tmp_path):
+    port, clock = free_port(), Clock()
+    limiter = RedisLimiter(f"redis://127.0.0.1:{port}/0", 2, 60, clock=clock)
+    assert [limiter.hit("k") for _ in range(3)] == [True, True, False]
+    assert caplog.text.count("Redis unavailable") == 1
+    server = start_redis(port, tmp_path)
+    try:
+        assert not limiter.hit("k"), "still counting in memory right after the failure"
+        clock.now += 31
+        assert limiter.hit("k"), "Redis again, with its own count"
+        assert limiter.storage.storage.keys("leerwijzer:ratelimit/k/*")
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 @pytest.mark.parametrize(
@@ -233,3 +247,13 @@ def test_typed_payloads_keep_only_plain_entity_values(typed, passed_on):
 )  # fmt: skip
 def test_client_metadata_keeps_only_what_the_assistant_uses(sent, kept):
     assert client_metadata(sent) == kept
+
+
+def test_concurrent_hits_on_one_key_in_redis_let_through_exactly_the_limit(redis_url):
+    """Three instances and 50 threads hit one sender at once: the check and the count must
+    be one atomic step in Redis, or several threads see room for the same last place."""
+    limiters = [build_guard(10, 60, redis_url=redis_url).limiter for _ in range(3)]
+    for sender in range(5):  # a race is likely in one round, and all but certain in five
+        allowed = hit_at_once(limiters, f"rest:sender-{sender}", threads=50)
+        assert allowed.count(True) == 10, f"round {sender}"
+    assert not any(limiter.fallback.storage.events for limiter in limiters), "all in Redis"

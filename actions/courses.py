@@ -29,22 +29,6 @@ def language_names(codes: tuple[str, ...] | list[str], language: str) -> str:
     return ", ".join(names.get(code, code) for code in codes)
 
 
-def local_date(value: str | None, language: str) -> str:
-    """Dutch: 'dinsdag 12 januari 2027'; other languages: '12-01-2027' (no Dutch month names)."""
-    dutch = format_date(value)
-    if language == DEFAULT_LANGUAGE or not dutch:
-        return dutch
-    return "-".join(reversed(str(value)[:10].split("-")))
-
-
-def local_cost(amount: float | None, language: str) -> str:
-    if amount is None:
-        return say(language, "price_unknown")
-    if amount == 0:
-        return say(language, "free")
-    return format_cost(amount)
-
-
 def is_online(course: CourseSummary) -> bool:
     return bool(getattr(course, "online", False)) or course.place.lower() == "online"
 
@@ -62,7 +46,7 @@ def sign_up_lines(course: CourseSummary, language: str = DEFAULT_LANGUAGE) -> li
         lines.append(say(language, "sign_up_call", phone=phone))
     elif course.provider:
         lines.append(say(language, "sign_up_ask", provider=course.provider))
-    until = local_date(getattr(course, "enroll_end_date", None), language)
+    until = format_date(getattr(course, "enroll_end_date", None), language)
     if until:
         lines.append(say(language, "enroll_until", date=until))
     places_left = getattr(course, "places_left", None)
@@ -88,12 +72,12 @@ def describe_course(
     place = say(language, "online_course") if is_online(course) else where_text(course)
     if place:
         lines.append(say(language, "where", place=place))
-    start = local_date(course.start_date, language)
+    start = format_date(course.start_date, language)
     if start:
         lines.append(say(language, "start", date=start))
     if course.schedule:
         lines.append(say(language, "when", schedule=course.schedule))
-    lines.append(say(language, "cost", cost=local_cost(course.cost_eur, language)))
+    lines.append(say(language, "cost", cost=format_cost(course.cost_eur, language)))
     if course.provider:
         lines.append(say(language, "by", provider=course.provider))
     if course.teaching_languages:

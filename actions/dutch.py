@@ -1,34 +1,50 @@
-"""Plain-Dutch formatting of dates and amounts for citizens."""
+"""Dates and amounts in the citizen's language (Babel, CLDR data), and Dutch ages from text."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 
-MONTHS = (
-    "januari februari maart april mei juni juli augustus september oktober november december"
-).split()
-WEEKDAYS = "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag".split()
+from babel import Locale
+from babel.dates import format_date as babel_date
+from babel.numbers import format_currency
+
+from actions.i18n import DEFAULT_LANGUAGE, say
+
+# The CLDR locale of each conversation language. Plain "ar" writes Western digits (CLDR's
+# default for it), like the times, phone numbers and amounts elsewhere on a course card.
+LOCALES = {"nl": "nl_NL", "en": "en_GB", "ar": "ar", "tr": "tr_TR", "uk": "uk_UA", "pl": "pl_PL"}
 
 
-def format_date(value: str | date | None) -> str:
-    """'2027-01-12' -> 'dinsdag 12 januari 2027'; unknown or invalid -> ''."""
+def _locale(language: str) -> str:
+    return LOCALES.get(language, LOCALES[DEFAULT_LANGUAGE])
+
+
+def format_date(value: str | date | None, language: str = DEFAULT_LANGUAGE) -> str:
+    """'2027-01-12' -> 'dinsdag 12 januari 2027' (nl), 'Tuesday, 12 January 2027' (en);
+    unknown or invalid -> ''."""
     if value is None:
         return ""
     try:
         day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
     except ValueError:
         return ""
-    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+    return babel_date(day, "full", locale=_locale(language))
 
 
-def format_cost(amount_eur: float | None) -> str:
+def format_cost(amount_eur: float | None, language: str = DEFAULT_LANGUAGE) -> str:
+    """Euros as the language writes them: '€ 5', '€ 12,50' (nl, a no-break space), '€5' (en);
+    whole euros without cents; 0 and None in words ('gratis', 'prijs onbekend')."""
     if amount_eur is None:
-        return "prijs onbekend"
+        return say(language, "price_unknown")
     if amount_eur == 0:
-        return "gratis"
-    euros = f"{amount_eur:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return f"€ {euros.removesuffix(',00')}"
+        return say(language, "free")
+    locale = _locale(language)
+    if round(amount_eur, 2) != round(amount_eur):
+        return format_currency(amount_eur, "EUR", locale=locale)
+    # The locale's own pattern without the cents: '¤ #,##0.00' -> '¤ #,##0'.
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace(".00", "")
+    return format_currency(amount_eur, "EUR", pattern, locale=locale, currency_digits=False)
 
 
 UNITS = {

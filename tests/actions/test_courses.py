@@ -76,7 +76,7 @@ def test_search_shows_three_courses_each_with_a_details_button():
     ]
     assert courses[0]["buttons"][0]["title"] == "Meer over deze cursus"
     assert '"course_id": "c-0"' in courses[0]["buttons"][0]["payload"]
-    assert "Kosten: € 10" in courses[1]["text"]
+    assert "Kosten: €\u00a010" in courses[1]["text"]
     after = messages[-1]
     assert after["response"] == "after_results"
     assert after["buttons"][0]["payload"] == "/more_results"
@@ -314,3 +314,28 @@ def test_a_course_in_a_village_names_the_village_and_its_municipality():
     assert "Waar: Made (Drimmelen)" in card.splitlines()
     card = describe_course(CourseSummary.from_ooapi(ooapi_course()), "nl")
     assert "Waar: Breda" in card.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("language", "start", "until", "cost"),
+    [
+        ("nl", "Start: dinsdag 12 januari 2027", "Aanmelden kan tot vrijdag 1 januari 2027",
+         "Kosten: €\u00a012,50"),
+        ("en", "Start: Tuesday, 12 January 2027", "Sign up until Friday, 1 January 2027",
+         "Cost: €12.50"),
+        ("tr", "Başlangıç: 12 Ocak 2027 Salı", "Kayıt son günü: 1 Ocak 2027 Cuma",
+         "Ücret: €12,50"),
+        ("ar", "البداية: الثلاثاء، 12 يناير 2027", "التسجيل حتى الجمعة، 1 يناير 2027",
+         "التكلفة: \u200f12.50\u00a0€"),
+    ],
+)  # fmt: skip
+def test_a_course_card_gives_dates_and_amounts_in_the_conversations_language(
+    language, start, until, cost
+):
+    from actions.clients.catalog import CourseSummary
+    from actions.courses import describe_course
+
+    item = ooapi_course(cost=12.5)
+    item["ext"]["nextOffering"]["enrollEndDate"] = "2027-01-01"
+    lines = describe_course(CourseSummary.from_ooapi(item), language).splitlines()
+    assert {start, until, cost} <= set(lines), lines

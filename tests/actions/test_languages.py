@@ -122,7 +122,7 @@ def test_a_course_in_english_keeps_its_dutch_name_and_shows_its_languages():
     assert describe_course(course(), "en").splitlines() == [
         "Klik & Tik",
         "Where: online, from home",
-        "Start: 12-01-2027",
+        "Start: Tuesday, 12 January 2027",
         "When: dinsdag 10:00-12:00",
         "Cost: free",
         "By: Bibliotheek Breda",

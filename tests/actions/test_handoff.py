@@ -101,6 +101,12 @@ def validate(slot, value):
         ("12345", None),
         ("0900-1234567", None),
         ("bel me maar", None),
+        ("mijn nummer is 06-12345678", "+31612345678"),
+        ("0031-(0)6-12345678", "+31612345678"),
+        ("+31 6 1234567", None),
+        ("085 123 4567", None),
+        ("0800-1234567", None),
+        ("06-12345678 of 076 529 1234", None),
     ],
 )
 def test_phone_numbers_dutch_or_international(typed, stored):

@@ -1,10 +1,10 @@
-"""DIET and TED that load in seconds instead of a minute.
+"""A DIET classifier that loads in seconds instead of a minute.
 
-Rasa 3.6 builds a loaded model's weights by running one training step in graph mode,
-which makes TensorFlow trace the whole training function: about 50 s for DIET and 25 s
-for TED on a 2-core machine, every time the server starts. The weights' shapes are the
-same when that one step runs eagerly, so these subclasses do it eagerly and then trace
-only the inference function. Training and predictions are unchanged.
+Rasa 3.6 builds a loaded model's weights by running one training step in graph mode, which
+makes TensorFlow trace the whole training function: about 50 s for DIET on a 2-core machine
+(and 25 s for TED, which config.yml no longer uses), every time the server starts. The
+weights' shapes are the same when that one step runs eagerly, so this subclass does it
+eagerly and then traces only the inference function. Training and predictions are unchanged.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import tensorflow as tf
-from rasa.core.policies.ted_policy import TED, TEDPolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.diet_classifier import DIET, DIETClassifier
 from rasa.utils.tensorflow.constants import LEARNING_RATE
@@ -50,10 +49,6 @@ class FastLoadDIET(DIET):
     load = classmethod(_load_with_eager_build)
 
 
-class FastLoadTED(TED):
-    load = classmethod(_load_with_eager_build)
-
-
 @DefaultV1Recipe.register(
     [
         DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
@@ -66,11 +61,3 @@ class FastLoadDIETClassifier(DIETClassifier):
     def model_class() -> type[RasaModel]:
         return FastLoadDIET
 
-
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.POLICY_WITH_END_TO_END_SUPPORT, is_trainable=True
-)
-class FastLoadTEDPolicy(TEDPolicy):
-    @staticmethod
-    def model_class() -> type[TED]:
-        return FastLoadTED

@@ -53,22 +53,30 @@
 
   var state = {
     language: L.DEFAULT_LANGUAGE,
-    conversation: null,
     nextSessionId: L.newSessionId(),
     results: [],
     screen: "start",
-    pending: 0,
-    status: "",
   };
+  // The conversation (conversation.js); chat.conversation is null on the start screen
+  // before a language was chosen.
+  var chat = new L.Chat({
+    serverUrl: config.serverUrl,
+    client: "kiosk",
+    place: config.place,
+    title: config.title,
+    assistantLanguages: config.assistantLanguages,
+    language: function () {
+      return state.language;
+    },
+    onAnswer: receive,
+  });
   var timers = { warn: null, reset: null, tick: null };
   var main = doc.getElementById("kiosk");
   var dialog = doc.getElementById("still-there");
   var view = {};
 
   function t(key, values) {
-    var merged = { title: config.title };
-    for (var name in values || {}) merged[name] = values[name];
-    return L.t(state.language, key, merged);
+    return chat.t(key, values);
   }
 
   var el = L.el;
@@ -78,16 +86,17 @@
     while (node.firstChild) node.removeChild(node.firstChild);
   }
 
+  // Empties the screen; only the chat screen shows the conversation again.
+  function newScreen() {
+    clear(main);
+    view = {};
+    chat.show(null);
+  }
+
   function setDocumentLanguage(code) {
     var language = L.language(code);
     doc.documentElement.lang = language.code;
     doc.documentElement.dir = language.dir;
-  }
-
-  function assistantLanguage() {
-    return config.assistantLanguages.indexOf(state.language) >= 0
-      ? state.language
-      : L.DEFAULT_LANGUAGE;
   }
 
   function focusHeading(heading) {
@@ -104,7 +113,7 @@
 
   function armTimers() {
     stopTimers();
-    if (!state.conversation) return; // nothing to forget on the start screen
+    if (!chat.conversation) return; // nothing to forget on the start screen
     timers.warn = root.setTimeout(showWarning, config.warnAfter * 1000);
     timers.reset = root.setTimeout(reset, config.resetAfter * 1000);
   }
@@ -169,81 +178,42 @@
     stopTimers();
     if (dialog.open) dialog.close();
     L.speech.stop();
-    var old = state.conversation;
-    state.conversation = null;
-    if (old) old.forget(); // deletes the server-side conversation; the screen does not wait
+    chat.forget(); // deletes the server-side conversation; the screen does not wait
     state.nextSessionId = L.newSessionId();
     state.results = [];
-    state.pending = 0;
-    state.status = "";
     state.language = L.DEFAULT_LANGUAGE;
     showStart();
   }
 
   // --- conversation -----------------------------------------------------------------
-  function startConversation() {
-    var conversation = new L.Conversation({
-      serverUrl: config.serverUrl,
-      io: L.io,
-      sessionId: state.nextSessionId,
-      metadata: function () {
-        var metadata = { language: state.language, client: "kiosk" };
-        if (config.place) metadata.place = config.place;
-        return metadata;
-      },
-      onMessage: receive,
-      onStatus: function (status) {
-        state.status = status === "offline" ? t("offline") : "";
-        if (view.conversation) view.conversation.setStatus(state.status);
-      },
-    });
-    state.conversation = conversation;
-    state.nextSessionId = null;
-    return conversation;
-  }
-
-  function languagePayload(code) {
-    return "/change_language" + JSON.stringify({ language: code });
-  }
-
+  // The first message of a session, or a language message when the language changed
+  // (conversation.js: openingPayload, languagePayload).
   function chooseLanguage(code) {
     var changed = code !== state.language;
     state.language = code;
-    if (!state.conversation) {
-      startConversation();
-      send(code === L.DEFAULT_LANGUAGE ? "/greet" : languagePayload(code), null);
+    if (!chat.conversation) {
+      chat.connect(state.nextSessionId);
+      state.nextSessionId = null;
+      chat.sendOpening();
     } else if (changed) {
-      send(languagePayload(code), null);
+      chat.sendLanguage();
     }
     showChat();
     armTimers();
   }
 
-  function waiting(delta) {
-    state.pending = Math.max(0, state.pending + delta);
-    if (view.conversation) view.conversation.setWaiting(state.pending > 0);
-  }
-
   function send(payload, shownAs) {
     if (shownAs) addMessage({ who: "user", text: shownAs });
-    waiting(1);
-    state.conversation.send(payload);
+    chat.send(payload);
   }
 
+  // An answer of the assistant, from chat: shown, and kept for "Neem mee" when it is a result.
   function receive(message) {
-    if (!message.text && !message.buttons.length) return;
-    waiting(-1);
-    var entry = {
-      who: "bot",
-      text: message.text,
-      buttons: message.buttons,
-      lang: assistantLanguage(),
-    };
     if (message.text && isResult(message.text) && state.results.indexOf(message.text) < 0) {
       state.results.push(message.text);
       updateTakeAwayButton();
     }
-    addMessage(entry);
+    addMessage(message);
   }
 
   function addMessage(message) {
@@ -252,7 +222,7 @@
   }
 
   function onChoice(choice) {
-    if (choice.payload.trim() === "/change_language") {
+    if (L.asksForLanguageChoice(choice)) {
       showStart(); // the language buttons; choosing one tells the assistant
       return;
     }
@@ -262,10 +232,9 @@
   // --- screens ----------------------------------------------------------------------
   function showStart() {
     state.screen = "start";
-    if (!state.conversation) state.transcript = [];
+    if (!chat.conversation) state.transcript = [];
     setDocumentLanguage(state.language);
-    clear(main);
-    view = {};
+    newScreen();
     var section = el("section", "kiosk-start");
     section.setAttribute("aria-labelledby", "start-title");
     var heading = el("h1", "utrecht-heading-1 kiosk-title", config.title);
@@ -293,12 +262,12 @@
       });
       choice.lang = code;
       choice.dir = language.dir;
-      if (state.conversation && code === state.language) choice.setAttribute("aria-current", "true");
+      if (chat.conversation && code === state.language) choice.setAttribute("aria-current", "true");
       item.appendChild(choice);
       list.appendChild(item);
     });
     section.appendChild(list);
-    if (state.conversation) {
+    if (chat.conversation) {
       section.appendChild(button(t("back"), "utrecht-button--secondary-action", showChat));
     } else {
       var note = el("p", "kiosk-note");
@@ -335,8 +304,7 @@
   function showChat() {
     state.screen = "chat";
     setDocumentLanguage(state.language);
-    clear(main);
-    view = {};
+    newScreen();
     var header = el("header", "kiosk-header");
     var heading = el("h1", "utrecht-heading-1 kiosk-title", config.title);
     heading.id = "chat-title";
@@ -344,7 +312,7 @@
     header.appendChild(heading);
     toolbar(header);
     main.appendChild(header);
-    if (assistantLanguage() !== state.language) {
+    if (chat.assistantLanguage() !== state.language) {
       main.appendChild(el("p", "kiosk-notice", t("dutchOnly")));
     }
 
@@ -357,8 +325,7 @@
     });
     view.conversation.appendTo(main);
     view.conversation.render(state.transcript);
-    view.conversation.setWaiting(state.pending > 0);
-    view.conversation.setStatus(state.status);
+    chat.show(view.conversation);
 
     main.appendChild(answerArea());
     var footer = el("p", "kiosk-note", t("disclosure") + " " + t("walkAway"));
@@ -514,8 +481,7 @@
 
   function showTakeAway() {
     state.screen = "takeaway";
-    clear(main);
-    view = {};
+    newScreen();
     var section = el("section", "kiosk-takeaway");
     section.setAttribute("aria-labelledby", "takeaway-title");
     var heading = el("h1", "utrecht-heading-1", t("takeAway"));
@@ -537,7 +503,7 @@
       state.results.forEach(function (text) {
         var item = el("li", "kiosk-result");
         var body = el("p", "kiosk-result__text", text);
-        body.lang = assistantLanguage();
+        body.lang = chat.assistantLanguage();
         body.dir = "auto";
         item.appendChild(body);
         list.appendChild(item);
@@ -569,7 +535,7 @@
   // For tests and for a library's own monitoring: no personal data here.
   L.kiosk = {
     sessionId: function () {
-      return state.conversation ? state.conversation.sessionId : state.nextSessionId;
+      return chat.conversation ? chat.conversation.sessionId : state.nextSessionId;
     },
     screen: function () {
       return state.screen;

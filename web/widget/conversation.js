@@ -1,8 +1,15 @@
-// One conversation with Rasa's socketio channel (credentials.yml: session_persistence).
-// Protocol, as in rasa/core/channels/socketio.py: after every (re)connect the client sends
-// `session_request {session_id}`, the server answers `session_confirm` and puts this socket
-// in the session's room; messages go out as `user_uttered {message, session_id, metadata}`
-// and answers come back as `bot_uttered {text, quick_replies}`.
+// The conversation with the assistant, shared by the widget and the kiosk.
+// - Conversation: one conversation with Rasa's socketio channel (credentials.yml:
+//   session_persistence). Protocol, as in rasa/core/channels/socketio.py: after every
+//   (re)connect the client sends `session_request {session_id}`, the server answers
+//   `session_confirm` and puts this socket in the session's room; messages go out as
+//   `user_uttered {message, session_id, metadata}` and answers come back as
+//   `bot_uttered {text, quick_replies}`.
+// - Chat: what both front ends do with it: the metadata, the first message and the
+//   language messages, the count of answers still awaited ("... schrijft een antwoord…"),
+//   the connection status line and the assistant's answers as messages to show.
+// The screens themselves are in leerwijzer-widget.js and kiosk/kiosk.js; showing messages
+// is in messages.js.
 (function (root) {
   "use strict";
   var L = (root.Leerwijzer = root.Leerwijzer || {});
@@ -158,4 +165,147 @@
   };
 
   L.Conversation = Conversation;
+
+  // The language messages. The welcome's "Andere taal" button carries /change_language
+  // without a language: the front end then shows its own language choice instead of
+  // sending it; choosing a language sends /change_language{"language": "xx"}.
+  L.languagePayload = function (code) {
+    return "/change_language" + JSON.stringify({ language: code });
+  };
+
+  L.asksForLanguageChoice = function (button) {
+    return button.payload.trim() === "/change_language";
+  };
+
+  // The first message of a session: a greeting in Dutch, a language switch otherwise.
+  L.openingPayload = function (code) {
+    return code === L.DEFAULT_LANGUAGE ? "/greet" : L.languagePayload(code);
+  };
+
+  /**
+   * What the widget and the kiosk both do around a Conversation. One Chat per screen
+   * (widget or kiosk); it holds the current Conversation (null before the first one and
+   * after forget()), so the waiting count and the status outlive a new view or session.
+   * options: serverUrl, io (the Socket.IO client function; Leerwijzer.io when missing),
+   * client ("widget" | "kiosk"), place (optional), title,
+   * assistantLanguages, language() -> the language chosen now, onAnswer(message) with a
+   * message for the transcript ({who: "bot", text, buttons, lang}), and answerTimeout:
+   * milliseconds after which to stop waiting for an answer that may never come (e.g. a
+   * button that gets no reply); 0 or missing waits until an answer comes.
+   */
+  function Chat(options) {
+    this.options = options;
+    this.conversation = null;
+    this.pending = 0;
+    this.pendingTimer = null;
+    this.statusText = "";
+    this.view = null;
+  }
+
+  // A UI string in the chosen language, with {title} filled in.
+  Chat.prototype.t = function (key, values) {
+    var merged = { title: this.options.title };
+    for (var name in values || {}) merged[name] = values[name];
+    return L.t(this.options.language(), key, merged);
+  };
+
+  // The language of the assistant's messages: the chosen one once the assistant speaks it.
+  Chat.prototype.assistantLanguage = function () {
+    var language = this.options.language();
+    return this.options.assistantLanguages.indexOf(language) >= 0 ? language : L.DEFAULT_LANGUAGE;
+  };
+
+  // Starts a Conversation with this session id unless one is running; `resumed` when the
+  // session already has messages (e.g. from an earlier page view).
+  Chat.prototype.connect = function (sessionId, resumed) {
+    if (this.conversation) return this.conversation;
+    var self = this;
+    var options = this.options;
+    this.conversation = new Conversation({
+      serverUrl: options.serverUrl,
+      io: options.io || L.io,
+      sessionId: sessionId,
+      resumed: resumed,
+      metadata: function () {
+        var metadata = { language: options.language(), client: options.client };
+        if (options.place) metadata.place = String(options.place);
+        return metadata;
+      },
+      onMessage: function (message) {
+        self.receive(message);
+      },
+      onStatus: function (status) {
+        self.setStatus(status);
+      },
+    });
+    this.conversation.connect();
+    return this.conversation;
+  };
+
+  // Sends a message (typed, a button's payload or a language message) and waits for the
+  // answer. Showing what the person sent is the front end's part.
+  Chat.prototype.send = function (payload) {
+    this.waiting(1);
+    this.conversation.send(payload);
+  };
+
+  Chat.prototype.sendOpening = function () {
+    this.send(L.openingPayload(this.options.language()));
+  };
+
+  Chat.prototype.sendLanguage = function () {
+    this.send(L.languagePayload(this.options.language()));
+  };
+
+  Chat.prototype.receive = function (message) {
+    if (!message.text && !message.buttons.length) return;
+    this.waiting(-1);
+    this.options.onAnswer({
+      who: "bot",
+      text: message.text,
+      buttons: message.buttons,
+      lang: this.assistantLanguage(),
+    });
+  };
+
+  // The number of answers still awaited: the view says "... schrijft een antwoord…" while
+  // it is above zero.
+  Chat.prototype.waiting = function (delta) {
+    var self = this;
+    this.pending = Math.max(0, this.pending + delta);
+    if (this.view) this.view.setWaiting(this.pending > 0);
+    root.clearTimeout(this.pendingTimer);
+    if (this.pending && this.options.answerTimeout) {
+      this.pendingTimer = root.setTimeout(function () {
+        self.waiting(-self.pending);
+      }, this.options.answerTimeout);
+    }
+  };
+
+  Chat.prototype.setStatus = function (status) {
+    this.statusText = status === "offline" ? this.t("offline") : "";
+    if (this.view) this.view.setStatus(this.statusText);
+  };
+
+  // The ConversationView (messages.js) on screen now, or null: it shows the waiting line
+  // and the status from now on.
+  Chat.prototype.show = function (view) {
+    this.view = view || null;
+    if (this.view) {
+      this.view.setWaiting(this.pending > 0);
+      this.view.setStatus(this.statusText);
+    }
+  };
+
+  // Deletes the conversation on the server (Conversation.forget) and stops waiting; the
+  // next connect() starts a new one. Resolves when the server answered or gave up.
+  Chat.prototype.forget = function () {
+    var old = this.conversation;
+    this.conversation = null;
+    this.pending = 0;
+    root.clearTimeout(this.pendingTimer);
+    return old ? old.forget() : Promise.resolve(false);
+  };
+
+  L.Chat = Chat;
 })(window);

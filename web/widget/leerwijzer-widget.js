@@ -18,6 +18,8 @@
   var base = new URL(".", script ? script.src : root.location.href);
   var STORAGE_KEY = "leerwijzer-widget";
   var TRANSCRIPT_LIMIT = 100;
+  // Stop saying "... schrijft een antwoord…" when no answer came within this time.
+  var ANSWER_TIMEOUT = 20000;
 
   function readOptions() {
     var given = root.LEERWIJZER_WIDGET || {};
@@ -137,15 +139,26 @@
       started: Boolean(saved.started),
       transcript: Array.isArray(saved.transcript) ? saved.transcript : [],
     };
-    this.pending = 0;
-    this.statusText = "";
-    this.conversation = null;
+    var self = this;
+    this.chat = new L.Chat({
+      serverUrl: options.serverUrl,
+      client: "widget",
+      place: options.place,
+      title: options.title,
+      assistantLanguages: options.assistantLanguages,
+      language: function () {
+        return self.state.language;
+      },
+      onAnswer: function (message) {
+        self.add(message);
+      },
+      answerTimeout: ANSWER_TIMEOUT,
+    });
     this.inline = Boolean(options.container);
     this.root = L.el("div", "lw-root lw-widget " + options.themeClass);
     var host = this.inline ? doc.querySelector(options.container) : null;
     (host || doc.body).appendChild(this.root);
     if (this.inline) this.root.classList.add("lw-root--inline");
-    var self = this;
     L.speech.onChange(function () {
       L.refreshReadButtons(self.root);
     });
@@ -157,9 +170,7 @@
   }
 
   Widget.prototype.t = function (key, values) {
-    var merged = { title: this.options.title };
-    for (var name in values || {}) merged[name] = values[name];
-    return this.L.t(this.state.language, key, merged);
+    return this.chat.t(key, values);
   };
 
   Widget.prototype.save = function () {
@@ -167,72 +178,17 @@
     storage.write(this.options.storage, this.state);
   };
 
-  // The language of the assistant's messages: the chosen one once the assistant speaks it.
-  Widget.prototype.assistantLanguage = function () {
-    return this.options.assistantLanguages.indexOf(this.state.language) >= 0
-      ? this.state.language
-      : this.L.DEFAULT_LANGUAGE;
-  };
-
   Widget.prototype.connect = function () {
-    if (this.conversation) return;
-    var self = this;
-    this.conversation = new this.L.Conversation({
-      serverUrl: this.options.serverUrl,
-      io: this.L.io,
-      sessionId: this.state.sessionId,
-      resumed: this.state.started,
-      metadata: function () {
-        var metadata = { language: self.state.language, client: "widget" };
-        if (self.options.place) metadata.place = String(self.options.place);
-        return metadata;
-      },
-      onMessage: function (message) {
-        self.receive(message);
-      },
-      onStatus: function (status) {
-        self.setStatus(status);
-      },
-    });
-    this.conversation.connect();
+    this.chat.connect(this.state.sessionId, this.state.started);
   };
 
-  // First message of a session: a greeting in Dutch, a language switch otherwise.
+  // The first message of a session (conversation.js: openingPayload).
   Widget.prototype.start = function () {
     if (this.state.started) return;
     this.state.started = true;
     this.save();
     this.connect();
-    if (this.state.language === this.L.DEFAULT_LANGUAGE) this.sendSilently("/greet");
-    else this.sendSilently(this.languagePayload(this.state.language));
-  };
-
-  Widget.prototype.languagePayload = function (code) {
-    return "/change_language" + JSON.stringify({ language: code });
-  };
-
-  Widget.prototype.sendSilently = function (payload) {
-    this.connect();
-    this.waiting(1);
-    this.conversation.send(payload);
-  };
-
-  Widget.prototype.waiting = function (delta) {
-    var self = this;
-    this.pending = Math.max(0, this.pending + delta);
-    if (this.view) this.view.setWaiting(this.pending > 0);
-    root.clearTimeout(this.pendingTimer);
-    if (this.pending) {
-      // An answer may never come (e.g. a button that gets no reply); stop saying "typing".
-      this.pendingTimer = root.setTimeout(function () {
-        self.waiting(-self.pending);
-      }, 20000);
-    }
-  };
-
-  Widget.prototype.setStatus = function (status) {
-    this.statusText = status === "offline" ? this.t("offline") : "";
-    if (this.view) this.view.setStatus(this.statusText);
+    this.chat.sendOpening();
   };
 
   Widget.prototype.add = function (message) {
@@ -241,28 +197,15 @@
     return this.view.add(message);
   };
 
-  Widget.prototype.receive = function (message) {
-    if (!message.text && !message.buttons.length) return;
-    this.waiting(-1);
-    this.add({
-      who: "bot",
-      text: message.text,
-      buttons: message.buttons,
-      lang: this.assistantLanguage(),
-    });
-  };
-
   Widget.prototype.sendText = function (text, shownAs) {
     this.start();
     this.add({ who: "user", text: shownAs || text });
-    this.waiting(1);
-    this.conversation.send(text);
+    this.chat.send(text);
   };
 
   Widget.prototype.choose = function (button) {
-    // The welcome's "Andere taal" button: open the language choice here; choosing a
-    // language then tells the assistant with /change_language{"language": "xx"}.
-    if (button.payload.trim() === "/change_language") {
+    // The welcome's "Andere taal" button opens the language choice here.
+    if (this.L.asksForLanguageChoice(button)) {
       this.toggleLanguages(true);
       return;
     }
@@ -305,8 +248,12 @@
     this.save();
     this.render();
     this.languageToggle.focus();
-    if (this.state.started) this.sendSilently(this.languagePayload(code));
-    else this.start();
+    if (this.state.started) {
+      this.connect();
+      this.chat.sendLanguage();
+    } else {
+      this.start();
+    }
   };
 
   Widget.prototype.setTextSize = function (size) {
@@ -352,17 +299,14 @@
   Widget.prototype.forget = function () {
     var self = this;
     if (this.state.started) this.connect();
-    var old = this.conversation;
-    this.conversation = null;
     this.L.speech.stop();
+    var done = this.chat.forget();
     this.state.sessionId = this.L.newSessionId();
     this.state.started = false;
     this.state.transcript = [{ who: "note", text: this.t("forgotten") }];
-    this.pending = 0;
     this.save();
     this.render();
     this.input.focus();
-    var done = old ? old.forget() : Promise.resolve(false);
     return done.then(function () {
       self.start();
     });
@@ -479,7 +423,7 @@
     header.appendChild(this.languageList);
     panel.appendChild(header);
 
-    if (this.assistantLanguage() !== this.state.language) {
+    if (this.chat.assistantLanguage() !== this.state.language) {
       panel.appendChild(el("p", "lw-notice", this.t("dutchOnly")));
     }
 
@@ -494,8 +438,7 @@
     });
     this.view.appendTo(panel);
     this.view.render(this.state.transcript);
-    this.view.setWaiting(this.pending > 0);
-    this.view.setStatus(this.statusText);
+    this.chat.show(this.view);
 
     var form = el("form", "lw-composer");
     form.noValidate = true;

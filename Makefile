@@ -117,6 +117,7 @@ browser-bin:
 # skipping them. `make validate` is not repeated here: pytest runs the same check
 # (tests/bot/test_validate.py::test_the_project_is_valid) and prints its problems.
 test: export LEERWIJZER_REQUIRE_BROWSER := 1
+test: export LEERWIJZER_REQUIRE_BINARIES := 1
 test: web-build browser-bin postgres-bin scale-bin $(SPACY_MODEL) lint
 	@mkdir -p var; \
 	$(PY) -m bot.training > var/training.log 2>&1 & training=$$!; \

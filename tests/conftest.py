@@ -37,7 +37,7 @@ def clean_settings(monkeypatch, tmp_path):
 def shared_stack(tmp_path_factory):
     """The whole stack with default settings, started once for every test that needs nothing
     else (tests/e2e, tests/security, tests/browser): one start instead of one per package."""
-    from tests.security.stack import started_stack
+    from tests.support.stack import started_stack
 
     with started_stack(tmp_path_factory.mktemp("var-shared")) as running:
         yield running

@@ -7,12 +7,7 @@ import pytest
 
 from bot.launcher import Stack, StackError, preflight, redact, store_environment
 from bot.settings import settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.ports import free_port
 
 
 @pytest.fixture

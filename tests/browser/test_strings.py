@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 
 import pytest
 
 from bot.settings import PROJECT_ROOT
+from tests.support.binaries import require_binary
 
 pytestmark = pytest.mark.no_browser
 LANGUAGES = ["nl", "en", "ar", "tr", "uk", "pl"]
@@ -20,9 +20,7 @@ SCRIPTS = {"ar": r"[\u0600-\u06FF]", "uk": r"[\u0400-\u04FF]"}
 
 @pytest.fixture(scope="module")
 def table() -> dict:
-    node = shutil.which("node")
-    if not node:
-        pytest.skip("node is not installed")
+    node = require_binary("node", "it runs web/widget/strings.js (make node-bin)")
     script = (
         "globalThis.window = globalThis;"
         f"require({json.dumps(str(PROJECT_ROOT / 'web' / 'widget' / 'strings.js'))});"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.security.stack import CALLBACK_DESK, Citizen, buttons, running_stack, texts
+from tests.support.stack import CALLBACK_DESK, Citizen, buttons, running_stack, texts
 
 pytestmark = pytest.mark.stack
 

@@ -2,7 +2,7 @@
 
 Greet, switch language, search a course, who pays, a person: what the widget and the kiosk
 do (they send `/change_language{"language": "<code>"}` when a visitor picks a language).
-One stack for the whole module (see tests/e2e/test_stack.py for how it is started).
+The session's shared stack (tests/support/stack.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from actions.i18n import DOMAIN_FILE, locale
-from tests.e2e.test_stack import Citizen, buttons, stack, texts  # noqa: F401 - the fixture
+from tests.e2e.test_stack import stack  # noqa: F401 - the fixture
+from tests.support.stack import Citizen, buttons, texts
 
 pytestmark = pytest.mark.stack
 RESPONSES = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))["responses"]

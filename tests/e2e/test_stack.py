@@ -1,73 +1,26 @@
 """The whole stack as real processes: services, action server, Rasa server and web page.
 
-Starts on free ports with its own var/ directory, so a developer's running stack and
-.env do not matter. Reuses the trained model (make test trains it before pytest).
-Checks what a citizen sees through the REST channel.
+The session's shared stack (tests/support/stack.py): free ports, its own var/ directory, the
+trained model. Checks what a citizen sees through the REST channel.
 """
 
 from __future__ import annotations
 
 import json
-import socket
-import sqlite3
-import uuid
 
 import pytest
 import requests
 
-from bot.launcher import Stack
 from services.callbacks import CallbackStore
+from tests.support.stack import Citizen, buttons, texts
 
 pytestmark = pytest.mark.stack
-PORT_SETTINGS = ("RASA_PORT", "ACTION_PORT", "CATALOG_PORT", "BUDGET_PORT", "WEB_PORT")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def stack(shared_stack):
     """The session's stack (tests/conftest.py); it must stay whole for the other packages."""
     return shared_stack
-
-
-class Citizen:
-    """One conversation through the REST channel."""
-
-    def __init__(self, stack: Stack, metadata: dict | None = None) -> None:
-        self.stack = stack
-        self.sender = f"e2e-{uuid.uuid4().hex[:10]}"
-        self.metadata = metadata  # what a kiosk or the widget sends with each message
-
-    def say(self, text: str) -> list[dict]:
-        body = {"sender": self.sender, "message": text}
-        if self.metadata:
-            body["metadata"] = self.metadata
-        response = requests.post(
-            f"{self.stack.config.rasa_url}/webhooks/rest/webhook", json=body, timeout=30
-        )
-        assert response.status_code == 200
-        answers = response.json()
-        assert answers, f"no answer to {text!r}"
-        return answers
-
-    def stored_events(self) -> list[dict]:
-        with sqlite3.connect(self.stack.config.tracker_db) as db:
-            rows = db.execute(
-                "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (self.sender,)
-            ).fetchall()
-        return [json.loads(data) for (data,) in rows]
-
-
-def texts(answers: list[dict]) -> str:
-    return "\n".join(a.get("text") or "" for a in answers)
-
-
-def buttons(answers: list[dict]) -> list[dict]:
-    return [b for a in answers for b in a.get("buttons") or []]
 
 
 def course_names(answers: list[dict]) -> list[str]:

@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import pytest
 
 from tests.faults.fake_service import FakeService
-from tests.security.stack import free_port, running_stack
+from tests.support.ports import free_port
+from tests.support.stack import running_stack
 
 
 @pytest.fixture(scope="package")

@@ -16,7 +16,7 @@ import pytest
 from actions.contacts import fallback_contact
 from bot.launcher import PROJECT_ROOT, child_environment, healthy
 from services.callbacks import CallbackStore
-from tests.security.stack import Citizen, process, texts
+from tests.support.stack import Citizen, process, texts
 
 pytestmark = pytest.mark.stack
 COURSE_SEARCH = "Ik zoek een computercursus in Breda"

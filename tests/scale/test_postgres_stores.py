@@ -1,5 +1,8 @@
 """The stores the scaled setup puts on PostgreSQL: the privacy tracker store (masking, "forget
-me", retention) as endpoints.yml configures it (TRACKER_STORE_URL), and the call-back store."""
+me", retention) as endpoints.yml configures it (TRACKER_STORE_URL), and the call-back store.
+
+Without PostgreSQL's binaries a bare pytest skips these tests and `make test` fails them
+(tests/support/binaries.py); LEERWIJZER_SKIP_POSTGRES=1 skips them on purpose."""
 
 from __future__ import annotations
 
@@ -15,18 +18,18 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.settings import PROJECT_ROOT
 from bot.tracker_store import PrivacyTrackerStore
-from deploy.local.throwaway_postgres import PostgresUnavailable, ThrowawayPostgres
+from deploy.local.throwaway_postgres import ThrowawayPostgres
 from services.callbacks import CallbackStore
 from services.callbacks.store import CallbackRequest
+from tests.support.binaries import require_postgres
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    try:
-        with ThrowawayPostgres() as running:
-            yield running
-    except PostgresUnavailable as exc:  # make test installs it; a bare pytest may not have it
-        pytest.skip(str(exc))
+    require_postgres("the scaled setup keeps its stores there")
+    # With the binaries there, a cluster that will not start is a failure, not a skip.
+    with ThrowawayPostgres() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

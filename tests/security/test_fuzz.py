@@ -28,6 +28,7 @@ from rasa.shared.utils.io import read_yaml_file
 
 from bot.launcher import healthy
 from bot.settings import PROJECT_ROOT
+from tests.support.stack import process
 
 pytestmark = pytest.mark.stack
 FUZZ_MESSAGES = int(os.environ.get("FUZZ_MESSAGES", "1000"))
@@ -87,7 +88,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def test_generated_messages_always_get_an_answer(stack):
-    rasa = next(p for p in stack.processes if p.name == "rasa").popen.pid
+    rasa = process(stack, "rasa").popen.pid
     rasa_cpu = cpu_seconds(rasa)
     url = f"{stack.config.rasa_url}/webhooks/rest/webhook"
     session = requests.Session()

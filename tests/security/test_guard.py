@@ -1,14 +1,11 @@
 """bot/guard.py: the moving-window rate limit (`limits`), the length cap and the refusal texts.
 
-The Redis tests start a throwaway redis-server (Debian's package, `make scale-bin`) and are
-skipped where it is not installed.
+The Redis tests start a throwaway redis-server (tests/support/redis_server.py): skipped where
+it is not installed, failed under `make test` (tests/support/binaries.py).
 """
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import threading
 import time
 
@@ -27,6 +24,8 @@ from bot.guard import (
     safe_payload,
     sender_key,
 )
+from tests.support.ports import free_port
+from tests.support.redis_server import redis_server
 
 
 class Clock:
@@ -90,6 +89,17 @@ def test_refusals_are_plain_dutch_by_default_and_exist_for_every_language():
     assert refusal_text("too_long", "pl-PL") == refusal_text("too_long", "pl")
 
 
+def test_refusals_are_the_texts_of_the_locale_files():
+    from actions.i18n import LANGUAGES, say
+
+    for language in LANGUAGES:
+        assert refusal_text("too_long", language, 50) == say(
+            language, "refusals.too_long", max_chars=50
+        )
+        assert refusal_text("rate_limited", language) == say(language, "refusals.rate_limited")
+    assert "pan" not in refusal_text("rate_limited", "pl").casefold().split()  # no Pan/Pani
+
+
 def test_counter_keys_do_not_contain_the_sender_id():
     key = sender_key("twilio", "whatsapp:+31612345678")
     assert "612345678" not in key and key.startswith("twilio:")
@@ -116,42 +126,10 @@ def test_no_text_is_only_counted(text):
     assert Guard(MemoryLimiter(1, 60)).check("whatsapp", "u", text) is None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_redis(port: int, folder) -> subprocess.Popen:
-    """A throwaway redis-server on 127.0.0.1:`port`, accepting connections when returned."""
-    binary = shutil.which("redis-server")
-    if not binary:
-        pytest.skip("redis-server is not installed (make scale-bin)")
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(folder)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while True:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return server
-        if time.monotonic() > deadline:
-            server.terminate()
-            raise AssertionError("redis-server did not start")
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def redis_url(tmp_path):
-    port = free_port()
-    server = start_redis(port, tmp_path)
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(10)
+    with redis_server(tmp_path) as url:
+        yield url
 
 
 def hit_at_once(limiters: list, key: str, threads: int) -> list[bool]:
@@ -202,15 +180,11 @@ def test_without_redis_the_guard_counts_in_memory_and_tries_again_later(caplog, 
     limiter = RedisLimiter(f"redis://127.0.0.1:{port}/0", 2, 60, clock=clock)
     assert [limiter.hit("k") for _ in range(3)] == [True, True, False]
     assert caplog.text.count("Redis unavailable") == 1
-    server = start_redis(port, tmp_path)
-    try:
+    with redis_server(tmp_path, port):
         assert not limiter.hit("k"), "still counting in memory right after the failure"
         clock.now += 31
         assert limiter.hit("k"), "Redis again, with its own count"
         assert limiter.storage.storage.keys("leerwijzer:ratelimit/k/*")
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from services.callbacks import CallbackStore
-from tests.security.stack import Citizen, buttons, process, texts
+from tests.support.stack import Citizen, buttons, process, texts
 
 pytestmark = pytest.mark.stack
 FOREIGN_ORIGIN = "https://evil.example"

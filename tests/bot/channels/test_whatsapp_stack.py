@@ -2,7 +2,7 @@
 Graph API. A signed webhook for "Ik zoek een computercursus in Breda" must come back as
 WhatsApp messages with the catalog's courses, and no phone number may reach Rasa's store.
 
-Started like tests/e2e/test_stack.py: free ports, its own var/ directory, the trained model.
+Started like tests/support/stack.py: free ports, its own var/ directory, the trained model.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from tests.bot.channels.conftest import (
     sign,
 )
 from tests.bot.channels.fake_graph import FakeGraphApi
-from tests.security.stack import stack_environment
+from tests.support.stack import stack_environment
 
 pytestmark = pytest.mark.stack
 NOT_NEEDED = ("web", "budget")  # a course search uses the catalog, the actions and Rasa

@@ -22,6 +22,9 @@ __all__ = [
     "Municipality",
     "all_municipalities",
     "distance_km",
+    "haversine_km",
+    "squared_km",
+    "squared_km_scales",
     "find_municipality",
     "municipality_for_place",
     "in_region",
@@ -38,6 +41,10 @@ PLACES_CSV = DATA_DIR / "places.csv"
 
 # Mean Earth radius (IUGG); the spherical error is far below what a town-hall point implies.
 EARTH_RADIUS_KM = 6371.0088
+# Kilometres per degree of latitude (and of longitude on the equator) for the flat
+# (equirectangular) distances of squared_km. Across West-Brabant these stay within 0.3 % of
+# the great-circle distance (at most 0.13 km, Woensdrecht to Altena, 58 km apart).
+KM_PER_DEGREE_LAT = 111.2
 # The longest name, alias included, is under 40 characters; anything much longer is not a
 # municipality, and refusing it early keeps a pasted essay from costing a full normalisation.
 MAX_QUERY_LENGTH = 100
@@ -128,11 +135,43 @@ def municipality_for_place(text: str) -> Municipality | None:
 
 def distance_km(a: Municipality, b: Municipality) -> float:
     """Great-circle (haversine) distance between the two points, in kilometres."""
-    lat_a, lat_b = math.radians(a.lat), math.radians(b.lat)
+    return haversine_km(a.lat, a.lon, b.lat, b.lon)
+
+
+def haversine_km(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> float:
+    """Great-circle distance between two WGS84 points (degrees), in kilometres."""
+    lat_a, lat_b = math.radians(lat_a), math.radians(lat_b)
     half_dlat = (lat_b - lat_a) / 2
-    half_dlon = math.radians(b.lon - a.lon) / 2
+    half_dlon = math.radians(lon_b - lon_a) / 2
     h = math.sin(half_dlat) ** 2 + math.cos(lat_a) * math.cos(lat_b) * math.sin(half_dlon) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def squared_km_scales(lat: float) -> tuple[float, float]:
+    """``(ky, kx)``: squared km per squared degree of latitude and of longitude near ``lat``.
+
+    The factors of :func:`squared_km`; computed once per origin when many points are compared
+    with it, and passed as SQL parameters when a database computes the same expression.
+    """
+    return KM_PER_DEGREE_LAT**2, (KM_PER_DEGREE_LAT * math.cos(math.radians(lat))) ** 2
+
+
+def squared_km(
+    origin: tuple[float, float],
+    point: tuple[float, float],
+    scales: tuple[float, float] | None = None,
+) -> float:
+    """Squared flat (equirectangular) distance in km² between two (lat, lon) points.
+
+    ``ky·Δlat·Δlat + kx·Δlon·Δlon``, in that order, with ``scales`` from
+    :func:`squared_km_scales` of the origin's latitude (computed when not given). No square
+    root: compare it with a squared radius. The catalog's SQL computes the same expression with
+    the same factors (services/catalog/store/course_search.py), so both give the same floats.
+    """
+    lat0, lon0 = origin
+    lat, lon = point
+    ky, kx = squared_km_scales(lat0) if scales is None else scales
+    return ky * (lat - lat0) * (lat - lat0) + kx * (lon - lon0) * (lon - lon0)
 
 
 def region_ids() -> list[str]:

@@ -258,6 +258,44 @@ def test_distance_spans_the_country_plausibly() -> None:
     assert 280 < geo.distance_km(vaals, schiermonnikoog) < 320
 
 
+def test_haversine_km_is_distance_km_between_bare_points() -> None:
+    places = [geo.find_municipality(name) for name in ("Breda", "Vaals", "Schiermonnikoog")]
+    for a in places:
+        for b in places:
+            assert geo.haversine_km(a.lat, a.lon, b.lat, b.lon) == geo.distance_km(a, b)
+    assert geo.haversine_km(51.5, 4.5, 51.5, 4.5) == 0
+
+
+def test_squared_km_scales_are_the_fixed_km_per_degree() -> None:
+    # The catalog's stored rankings depend on these exact factors (see squared_km).
+    assert geo.KM_PER_DEGREE_LAT == 111.2
+    assert geo.squared_km_scales(0.0) == (111.2**2, 111.2**2)
+    ky, kx = geo.squared_km_scales(60.0)
+    assert ky == 111.2**2 and kx == pytest.approx((111.2 / 2) ** 2)
+
+
+def test_squared_km_is_the_flat_distance_squared() -> None:
+    breda, oudenbosch = (51.5889, 4.7757), (51.5300, 4.4600)
+    ky, kx = geo.squared_km_scales(breda[0])
+    expected = ky * (0.0589 * 0.0589) + kx * (0.3157 * 0.3157)
+    assert geo.squared_km(breda, oudenbosch) == pytest.approx(expected, rel=1e-9)
+    # Given scales give the very same float (what the SQL and ranking.py rely on).
+    scales = geo.squared_km_scales(breda[0])
+    assert geo.squared_km(breda, oudenbosch, scales) == geo.squared_km(breda, oudenbosch)
+    assert geo.squared_km(breda, breda) == 0
+
+
+def test_squared_km_is_close_to_the_great_circle_across_west_brabant() -> None:
+    members = [geo.find_municipality(c) for c in sorted(geo.region_members("regio-west-brabant"))]
+    for a in members:
+        for b in members:
+            if a == b:
+                continue
+            flat = geo.squared_km((a.lat, a.lon), (b.lat, b.lon)) ** 0.5
+            great = geo.distance_km(a, b)
+            assert flat == pytest.approx(great, rel=0.003, abs=0.15), (a.name, b.name)
+
+
 def test_west_brabant_neighbours_are_close_and_known() -> None:
     for code in geo.region_members("regio-west-brabant"):
         m = geo.find_municipality(code)

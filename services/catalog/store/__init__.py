@@ -1,4 +1,8 @@
-"""Catalog stores: SQLite (embedded default) and PostgreSQL, behind one interface."""
+"""Catalog stores: SQLite (embedded default) and PostgreSQL, behind one interface.
+
+SqlStore (base.py) is composed of one module per responsibility; base.py's docstring lists
+which module owns what (schema, writes, reads, course search, ranking, organization search).
+"""
 
 from __future__ import annotations
 

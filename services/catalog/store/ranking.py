@@ -1,6 +1,6 @@
 """Course search in relevance order that reads only what the first pages need.
 
-The exact path (base.py, one SQL statement) ranks *every* candidate course by its best
+The exact path (course_search.py, one SQL statement) ranks *every* candidate course by its best
 offering and counts them all; with a common word or topic that is tens of thousands of courses
 per search. This module produces the same order while stopping as soon as the asked page and
 one more course are found:
@@ -21,32 +21,34 @@ one more course are found:
 Distances are those of the exact path: squared equirectangular km between municipality points
 (offerings.lat/lon), the same float expression in the same order, so a ring holds exactly the
 places the SQL would give the same distance and the radius check agrees. Online offerings come
-after the in-person ones within the radius (the SQL gives them base.ONLINE_D2, beyond any
-radius; here they are the last ring).
+after the in-person ones within the radius (the SQL gives them course_search.ONLINE_D2, beyond
+any radius; here they are the last ring).
 
 ``total`` is exact when it is known without extra work: always when offerings need not match
 (every candidate is listed), and otherwise when every tier was ranked to its end. Else it is
 None: the API then leaves out ``totalPages`` (optional in OOAPI v5) and ``hasNextPage`` comes
 from the extra course looked for.
 
-Searches this path does not cover return None and take the exact path: other sort orders,
-searches without words or facets, course-level filters (organization, primaryCode,
+Searches this path does not cover (``applies`` is false) take the exact path: other sort
+orders, searches without words or facets, course-level filters (organization, primaryCode,
 teachingLanguage, level; their tie-breaks differ) and pages deeper than EARLY_LIMIT.
+
+This module does not know the store: the store (course_search.py) passes in the candidates,
+the rings, the number of courses and a ``Reader`` (run a SELECT in its transaction, and the
+dialect's SQL fragments).
 """
 
 from __future__ import annotations
 
 import heapq
-import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from services import geo
 from services.catalog.search import FIELD_WEIGHTS, SearchGroup
+from services.catalog.store.conditions import offering_conditions
 from services.catalog.store.queries import CourseQuery
-
-if TYPE_CHECKING:
-    from services.catalog.store.base import SqlStore
 
 # Deepest position (offset + page size + 1) ranked by this path; deeper pages are exact.
 EARLY_LIMIT = 1000
@@ -60,8 +62,25 @@ SMALL_SEARCH = 1000
 _FIRST_CHUNK = 32
 _MAX_CHUNK = 4096
 # The online "place": with a place asked, online offerings come after every in-person
-# offering within the radius (its ring is the last one), see base.ONLINE_D2.
+# offering within the radius (its ring is the last one), see course_search.ONLINE_D2.
 ONLINE = ("online",)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What ranking reads through: the store's transaction and its dialect's SQL fragments.
+
+    ``rows(sql, params)`` runs one SELECT written with ``:name`` parameters and returns its
+    rows. The others are dialect.Dialect's: ``rid_list`` (SQL for ``IN (...)`` over row ids),
+    ``walk_source`` (offerings in walk order through an index), ``point_columns`` (an
+    offering's lat, lon) and ``place_condition`` (an offering at :place_lat/:place_lon).
+    """
+
+    rows: Callable[[str, dict[str, Any]], list[tuple]]
+    rid_list: Callable[[str, dict[str, Any], Sequence[int]], str]
+    walk_source: Callable[[str], str]
+    point_columns: str
+    place_condition: str
 
 
 @dataclass(frozen=True)
@@ -187,19 +206,22 @@ def applies(query: CourseQuery) -> bool:
     )
 
 
-def search(store: SqlStore, cur: Any, query: CourseQuery) -> Found | None:
-    if not applies(query):
-        return None
-    candidates = store.candidates(cur, query.groups, query.tags)
+def search(
+    query: CourseQuery,
+    reader: Reader,
+    *,
+    candidates: Candidates,
+    rings: dict[tuple, int] | None,
+    courses: int,
+) -> Found:
+    """The asked page of a query that ``applies``, in the exact path's order.
+
+    ``candidates``: the query's score tiers (``candidates()``); ``rings``: ``make_rings`` of
+    the known places around the asked one (None without a place); ``courses``: how many
+    courses the catalog holds (at least 1).
+    """
     offering_driven = query.require_offering or query.offerings.narrows
-    context = _Search(
-        store,
-        cur,
-        query,
-        store.rings(cur, query.offerings.origin, query.offerings.radius_km),
-        offering_driven,
-        max(1, store.course_count(cur)),
-    )
+    context = _Search(reader, query, rings, offering_driven, courses)
     need = query.page.offset + query.page.size + 1
     rows: list[Row] = []
     known: int | None = 0  # listed courses in the tiers ranked to their end
@@ -242,20 +264,16 @@ def make_rings(
     """place (lat, lon) or ONLINE -> ring index; places at the same distance share a ring,
     online is the last ring (after every in-person place within the radius).
 
-    The squared distance is computed exactly as base.SqlStore._distance_sql writes it, so the
-    ring order and the radius check are the exact path's.
+    The squared distance is geo.squared_km, which the exact path's SQL computes too
+    (course_search._distance_sql), so the ring order and the radius check are the exact path's.
     """
     if origin is None:
         return None
-    from services.catalog.store.base import KM_PER_DEGREE_LAT
-
-    lat0, lon0 = origin
-    ky = KM_PER_DEGREE_LAT**2
-    kx = (KM_PER_DEGREE_LAT * math.cos(math.radians(lat0))) ** 2
+    scales = geo.squared_km_scales(origin[0])
     r2 = radius_km**2
     by_distance: dict[float, list[tuple]] = {}
     for lat, lon in places:
-        d2 = ky * (lat - lat0) * (lat - lat0) + kx * (lon - lon0) * (lon - lon0)
+        d2 = geo.squared_km(origin, (lat, lon), scales)
         if d2 <= r2:
             by_distance.setdefault(d2, []).append((lat, lon))
     rings: dict[tuple, int] = {}
@@ -271,8 +289,7 @@ def make_rings(
 class _Search:
     """What ranking one question's tiers needs."""
 
-    store: SqlStore
-    cur: Any
+    reader: Reader
     query: CourseQuery
     rings: dict[tuple, int] | None
     # Only courses with a matching offering are listed (else: upcoming ones, or none).
@@ -282,31 +299,25 @@ class _Search:
     def conditions(self, params: dict[str, Any]) -> list[str]:
         """Conditions on the offering ``o`` (its place is handled by the rings)."""
         if self.offering_driven:
-            return self.store.offering_conditions(self.query.offerings, params)
+            return offering_conditions(self.query.offerings, params)
         params["since"] = _since(self.query)
         return ["o.start_day >= :since"]
 
 
 def _direct(search: _Search, members: Tier) -> list[Row]:
     """Every course of a small tier in order (its offerings read course by course)."""
-    store, cur, rings, offering_driven = (
-        search.store,
-        search.cur,
-        search.rings,
-        search.offering_driven,
-    )
+    reader, rings, offering_driven = search.reader, search.rings, search.offering_driven
     params: dict[str, Any] = {}
     where = search.conditions(params)
     score = members.score
     sql = (
-        f"SELECT o.course_rid, o.rid, o.start_day, o.online, {store.point_columns} "  # noqa: S608 - fixed SQL fragments, values are parameters
+        f"SELECT o.course_rid, o.rid, o.start_day, o.online, {reader.point_columns} "  # noqa: S608 - fixed SQL fragments, values are parameters
         "FROM offerings o "
-        f"WHERE o.course_rid IN ({store.rid_list('members', params, members.rids())}) "
+        f"WHERE o.course_rid IN ({reader.rid_list('members', params, members.rids())}) "
         f"AND {' AND '.join(where)}"
     )
-    cur.execute(store._sql(sql), params)
     best: dict[int, tuple[int, int, int]] = {}
-    for course, rid, start_day, online, lat, lon in cur.fetchall():
+    for course, rid, start_day, online, lat, lon in reader.rows(sql, params):
         ring = ring_key(rings, online, lat, lon) if offering_driven else 0
         if ring is None:
             continue
@@ -323,7 +334,7 @@ def _direct(search: _Search, members: Tier) -> list[Row]:
 
 def _walk(search: _Search, members: Tier, want: int) -> tuple[list[Row], bool]:
     """Up to ``want`` courses of a large tier in order; whether the tier was read to its end."""
-    store, cur, rings = search.store, search.cur, search.rings
+    reader, rings = search.reader, search.rings
     params: dict[str, Any] = {}
     where = search.conditions(params)
     score = members.score
@@ -340,7 +351,7 @@ def _walk(search: _Search, members: Tier, want: int) -> tuple[list[Row], bool]:
     # wanted courses at once, with some room.
     first = min(_MAX_CHUNK, _FIRST_CHUNK + int(1.5 * want * search.courses / max(1, len(members))))
     for places in groups:
-        streams = [_stream(store, cur, place, where, params, first) for place in places]
+        streams = [_stream(reader, place, where, params, first) for place in places]
         for _day, course, offering in heapq.merge(*streams):
             if course in seen or course not in members:
                 continue
@@ -354,8 +365,7 @@ def _walk(search: _Search, members: Tier, want: int) -> tuple[list[Row], bool]:
 
 
 def _stream(
-    store: SqlStore,
-    cur: Any,
+    reader: Reader,
     place: tuple | None,
     where: list[str],
     base: dict[str, Any],
@@ -372,7 +382,7 @@ def _stream(
         conditions.append("o.online = 1")
     else:
         index = "place"
-        conditions += ["o.online = 0", store.place_condition]
+        conditions += ["o.online = 0", reader.place_condition]
         params.update(place_lat=place[0], place_lon=place[1])
     chunk = first
     after: tuple[int, int, int] | None = None
@@ -383,12 +393,12 @@ def _stream(
             params.update(a_day=after[0], a_course=after[1], a_rid=after[2])
         params["chunk"] = chunk
         sql = (
-            f"SELECT o.start_day, o.course_rid, o.rid FROM {store.walk_source(index)} "  # noqa: S608 - fixed SQL fragments, values are parameters
+            f"SELECT o.start_day, o.course_rid, o.rid FROM {reader.walk_source(index)} "  # noqa: S608 - fixed SQL fragments, values are parameters
             f"WHERE {' AND '.join(conditions)}{keyset} "
             "ORDER BY o.start_day, o.course_rid, o.rid LIMIT :chunk"
         )
-        cur.execute(store._sql(sql), params)
-        fetched = cur.fetchall()  # (start_day, course_rid, rid): integers from both drivers
+        # (start_day, course_rid, rid): integers from both drivers
+        fetched = reader.rows(sql, params)
         yield from fetched
         if len(fetched) < chunk:
             return

@@ -8,7 +8,6 @@ install command, unless LEERWIJZER_SKIP_POSTGRES=1 says to skip them on purpose.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from services.catalog.app import create_app
 from services.catalog.config import CatalogConfig
 from services.catalog.seed import ensure_example_catalog
 from services.catalog.store import SqlStore, open_store
+from tests.support.ports import free_port
 
 STORE_KINDS = ("sqlite", "postgresql")
 _databases = iter(range(1, 10_000))
@@ -73,12 +73,6 @@ def app_for(store: SqlStore):
 def client(seeded_store) -> Iterator[TestClient]:
     with TestClient(app_for(seeded_store)) as test_client:
         yield test_client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class LiveServer:

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from services.catalog.search import TermIndex, plan_query
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services import geo
+from services.catalog.search import (
+    MAX_GROUPS,
+    MAX_QUERY_CHARS,
+    SearchGroup,
+    SearchPlan,
+    TermIndex,
+    plan_query,
+)
 from services.catalog.text import (
     SUBJECT_KIND,
     index_tokens,
@@ -15,6 +27,8 @@ from services.catalog.text import (
     tag_token,
 )
 
+# Everything a plan hands to a store's full-text query: index words and tag tokens.
+SAFE_TOKEN = re.compile(r"[a-z0-9]+")
 INDEX = TermIndex(
     [
         "computer",
@@ -124,6 +138,51 @@ def test_stem_is_only_used_for_unknown_words():
     assert "ouder" not in {t for g in plan.groups for t in g.terms}
 
 
-@pytest.mark.parametrize("text", ["", "   ", "😀" * 5000, "\x00", "a" * 100_000, "*)(\"'"])
-def test_never_raises(text):
-    plan_query(text, INDEX)
+def assert_well_formed(plan: SearchPlan) -> None:
+    """What a store may rely on: only [a-z0-9] tokens reach the full-text syntax, at most
+    MAX_GROUPS groups that each have something to match, and "impossible" only without them."""
+    assert isinstance(plan, SearchPlan)
+    assert len(plan.groups) <= MAX_GROUPS
+    for group in plan.groups:
+        assert isinstance(group, SearchGroup)
+        assert group.terms or group.tags
+        for term in group.terms:
+            assert all(SAFE_TOKEN.fullmatch(word) for word in term.split(" ")), term
+        assert all(SAFE_TOKEN.fullmatch(tag) for tag in group.tags), group.tags
+    for word in plan.unmatched:
+        assert SAFE_TOKEN.fullmatch(word) and len(word) <= MAX_QUERY_CHARS, word
+    assert plan.impossible == (bool(plan.unmatched) and not plan.groups)
+    assert plan.municipality is None or isinstance(plan.municipality, geo.Municipality)
+
+
+@pytest.mark.parametrize(
+    ("text", "impossible"),
+    [
+        ("", False),
+        ("   ", False),
+        ("😀" * 5000, False),
+        ("\x00", False),
+        ("*)(\"'", False),
+        # One unknown word, cut at MAX_QUERY_CHARS: nothing can match it.
+        ("a" * 100_000, True),
+    ],
+)
+def test_odd_input_gives_an_empty_or_impossible_plan(text, impossible):
+    plan = plan_query(text, INDEX)
+    assert_well_formed(plan)
+    assert plan.groups == () and plan.municipality is None
+    assert plan.impossible is impossible
+    if impossible:
+        assert plan.unmatched == ("a" * MAX_QUERY_CHARS,)
+
+
+def test_full_text_syntax_and_sql_are_words_like_any_other():
+    plan = plan_query('NEAR(computer taal) "tablet" * OR 1=1; DROP TABLE courses; --', INDEX)
+    assert_well_formed(plan)
+    assert [group.terms for group in plan.groups][:2] == [("computer",), ("taal",)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=400) | st.from_regex(r"[A-Za-z ()*\"':;-]{0,80}", fullmatch=True))
+def test_never_raises_and_every_plan_is_well_formed(text):
+    assert_well_formed(plan_query(text, INDEX))

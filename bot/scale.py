@@ -3,14 +3,17 @@
 `ScaleStack` starts what production runs (deploy/), on loopback in throwaway directories:
 PostgreSQL (conversations, call-back requests, catalog), Redis (conversation locks), the
 catalog and budget services, one action server, N Rasa servers with the same model, and nginx
-in front (round robin for the REST channel and the HTTP API, sticky for Socket.IO). It is
-configured through the same settings as production (.env names, bot/settings.py) and started
-with the launcher's own pieces (preflight, health checks, process groups).
+in front with deploy/nginx/leerwijzer.conf (round robin for the REST channel and the HTTP
+API; Socket.IO by the client's address, no cookie). It is configured through the same
+settings as production (.env names, bot/settings.py) and started with the launcher's own
+pieces (preflight, health checks, process groups).
 
 `Citizen` is one REST conversation through nginx with the client protocol that never loses
 or doubles a message when a Rasa server dies mid-request: on 502/503/504 or a broken
 connection, read the conversation (HTTP API, through nginx) and resend only when the message
-was not recorded. Used by tests/scale/ and bot/bench_load.py.
+was not recorded. Used by tests/scale/ and bot/bench_load.py. `socketio_visit` is the web
+widget's Socket.IO (long polling or WebSocket), for the proof that the proxy keeps a
+Socket.IO session on one server without a cookie.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ import dataclasses
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,108 +121,73 @@ class ThrowawayRedis(ThrowawayServer):
         return f"redis://127.0.0.1:{self.port}/1"
 
 
-def nginx_config(base: Path, port: int, upstreams: list[str]) -> str:
-    """The proxy of the scaled setup; deploy/nginx/leerwijzer.conf is the production one."""
-    servers = "\n".join(f"    server {u} {SERVER_OPTIONS};" for u in upstreams)
+# deploy/nginx/leerwijzer.conf is the one nginx config; the scale test runs it with these
+# lines changed for loopback (each must be in the file, or the config is not derived).
+PRODUCTION_NGINX = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "leerwijzer.conf"
+PRODUCTION_SERVER = re.compile(r"^(?P<indent>[ \t]*)server rasa:5005(?P<options>[^;]*);$", re.M)
+PRODUCTION_LISTEN = re.compile(r"^(?P<indent>[ \t]*)listen 80;$", re.M)
+PRODUCTION_ACCESS_LOG = re.compile(r"^access_log /var/log/nginx/access\.log leerwijzer;$", re.M)
+# Which Rasa server answered, for the test's proof; production logs it instead (no internal
+# addresses in public responses).
+TEST_HEADER = f"add_header {UPSTREAM_HEADER} $upstream_addr always;"
+
+
+def nginx_config(base: Path, port: int, upstreams: list[str], rules: str | None = None) -> str:
+    """The proxy of the scaled setup: `rules` (deploy/nginx/leerwijzer.conf) with loopback
+    addresses for `server rasa:5005`, `listen 127.0.0.1:port`, the test's access log and the
+    X-Upstream header, in a main config whose files stay in `base`."""
+    rules = PRODUCTION_NGINX.read_text(encoding="utf-8") if rules is None else rules
+
+    def servers(match: re.Match) -> str:
+        return "\n".join(f"{match['indent']}server {u}{match['options']};" for u in upstreams)
+
+    def listen(match: re.Match) -> str:
+        return f"{match['indent']}listen 127.0.0.1:{port};\n{match['indent']}{TEST_HEADER}"
+
+    rules = _substitute(PRODUCTION_SERVER, servers, rules)
+    rules = _substitute(PRODUCTION_LISTEN, listen, rules, exactly_once=True)
+    rules = _substitute(
+        PRODUCTION_ACCESS_LOG, f"access_log {base}/access.log scale;", rules, exactly_once=True
+    )
     user = "user root root;" if os.geteuid() == 0 else ""
-    return f"""
-{user}
+    return f"""{user}
 worker_processes 1;
 error_log {base}/error.log warn;
 pid {base}/nginx.pid;
 events {{ worker_connections 2048; }}
 http {{
-  client_body_temp_path {base}/client_body;
-  proxy_temp_path {base}/proxy;
-  fastcgi_temp_path {base}/fastcgi;
-  uwsgi_temp_path {base}/uwsgi;
-  scgi_temp_path {base}/scgi;
-  log_format scale '$msec $request_method $uri $status "$upstream_addr" '
-                   '"$upstream_status" "$http_x_conversation" $request_time';
-  access_log {base}/access.log scale;
-{NGINX_HTTP_BLOCK.format(servers=servers, listen=f"127.0.0.1:{port}", upstream_header=TEST_HEADER)}
+client_body_temp_path {base}/client_body;
+proxy_temp_path {base}/proxy;
+fastcgi_temp_path {base}/fastcgi;
+uwsgi_temp_path {base}/uwsgi;
+scgi_temp_path {base}/scgi;
+log_format scale '$msec $request_method $uri $status "$upstream_addr" '
+                 '"$upstream_status" "$http_x_conversation" $request_time';
+
+# ---- {PRODUCTION_NGINX.name}, for loopback ----
+{rules}
 }}
 """
 
 
-# Which Rasa server answered, for the test's proof; production logs it instead (no internal
-# addresses in public responses).
-TEST_HEADER = f"add_header {UPSTREAM_HEADER} $upstream_addr always;"
-PRODUCTION_NGINX = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "leerwijzer.conf"
+def _substitute(
+    pattern: re.Pattern,
+    replacement: str | Callable[[re.Match], str],
+    text: str,
+    exactly_once: bool = False,
+) -> str:
+    text, count = pattern.subn(replacement, text)
+    if count == 0 or (exactly_once and count != 1):
+        raise StackError(
+            f"{PRODUCTION_NGINX.name}: expected {'one line' if exactly_once else 'lines'} "
+            f"matching {pattern.pattern!r}, found {count}; bot/scale.py derives the scale "
+            "test's nginx config from it"
+        )
+    return text
 
 
-def production_nginx_config(servers: str = "rasa:5005", listen: str = "80") -> str:
-    """deploy/nginx/leerwijzer.conf: the tested proxy rules, with the containers' names."""
-    header = (
-        "# Generated by bot/scale.py (production_nginx_config) from the rules that\n"
-        "# make test-scale runs; tests/scale/test_deploy_files.py keeps them equal.\n"
-        "# Several replicas behind one name: nginx resolves `rasa` at start (all addresses);\n"
-        "# reload nginx after scaling.\n"
-        "log_format leerwijzer '$remote_addr [$time_local] \"$request_method $uri\" $status '\n"
-        "                      'upstream=$upstream_addr $upstream_status $request_time';\n"
-        "access_log /var/log/nginx/access.log leerwijzer;\n"
-    )
-    server_lines = "\n".join(f"    server {name} {SERVER_OPTIONS};" for name in servers.split(","))
-    block = NGINX_HTTP_BLOCK.format(servers=server_lines, listen=listen, upstream_header="")
-    return header + "\n".join(line.rstrip() for line in block.splitlines()).lstrip("\n") + "\n"
-
-
-# Two broken connections in a row take a server out for 5 s. Only errors count, never a slow
-# answer: an overloaded last server must not be marked down ("no live upstreams").
-SERVER_OPTIONS = "max_fails=2 fail_timeout=5s"
-
-# The part shared with deploy/nginx/leerwijzer.conf (a test compares them).
-NGINX_HTTP_BLOCK = """
-  # REST channel and HTTP API: round robin. A request that never reached a server
-  # (connection refused) goes to the next one; a POST that was sent is never resent
-  # (no "non_idempotent"): the client gets 502 and checks the conversation first. A slow
-  # answer is waited for (300 s), never retried elsewhere: the message may be in progress.
-  upstream rasa {{
-{servers}
-    # Reuse connections: a busy Rasa event loop accepts new ones late (backlog 100).
-    keepalive 256;
-    keepalive_timeout 60s;
-  }}
-  # Socket.IO (the web widget): one browser stays on one server. The first request gets a
-  # random route key in a cookie; later requests hash on it.
-  upstream rasa_socketio {{
-    hash $lw_route consistent;
-{servers}
-  }}
-  map $cookie_lw_route $lw_route {{
-    "" $request_id;
-    default $cookie_lw_route;
-  }}
-  map $http_upgrade $connection_upgrade {{
-    default upgrade;
-    "" "";
-  }}
-  server {{
-    listen {listen};
-    client_max_body_size 64k;
-    {upstream_header}
-    proxy_set_header Host $host;
-    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    proxy_set_header X-Forwarded-Proto $scheme;
-    proxy_connect_timeout 10s;
-    proxy_read_timeout 300s;
-    proxy_next_upstream error;
-    proxy_next_upstream_tries 2;
-
-    location /socket.io/ {{
-      proxy_pass http://rasa_socketio;
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      add_header Set-Cookie "lw_route=$lw_route; Path=/socket.io/; HttpOnly; SameSite=Lax" always;
-      {upstream_header}
-    }}
-    location / {{
-      proxy_pass http://rasa;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }}
-  }}"""
+def nginx_binary() -> str:
+    return _binary("nginx", "nginx")
 
 
 class ThrowawayNginx(ThrowawayServer):
@@ -231,8 +201,7 @@ class ThrowawayNginx(ThrowawayServer):
         self.access_log = self.base / "access.log"
 
     def argv(self) -> list[str]:
-        nginx = _binary("nginx", "nginx")
-        return [nginx, "-p", str(self.base), "-c", str(self.conf), "-g", "daemon off;"]
+        return [nginx_binary(), "-p", str(self.base), "-c", str(self.conf), "-g", "daemon off;"]
 
     @property
     def url(self) -> str:
@@ -539,3 +508,148 @@ def timed() -> Iterator[dict]:
         yield result
     finally:
         result["seconds"] = time.monotonic() - started
+
+
+# -- the web widget's Socket.IO, spoken by hand -------------------------------------------------
+
+
+@dataclass
+class SocketIOVisit:
+    """One widget visit over Socket.IO: connect, `session_request`, one message and its first
+    answer (web/widget/conversation.js), with the server and cookies of every HTTP response."""
+
+    transport: str  # "polling" (a handshake, then one request per exchange) or "websocket"
+    session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    upstreams: list[str] = field(default_factory=list)
+    cookies: list[str] = field(default_factory=list)
+    answer: str | None = None
+
+
+async def socketio_visit(
+    base_url: str,
+    text: str,
+    transport: str = "polling",
+    local_address: str | None = None,
+    timeout: float = 60.0,
+) -> SocketIOVisit:
+    """Engine.IO 4 / Socket.IO 5, as the widget's Socket.IO client sends it, from
+    `local_address` (any 127.x.y.z on loopback: a citizen's own address)."""
+    visit = SocketIOVisit(transport)
+
+    async def response_seen(_session, _context, params) -> None:  # noqa: ANN001
+        headers = params.response.headers
+        # "a, b" when nginx passed a refused connection on: b answered.
+        visit.upstreams.append(headers.get(UPSTREAM_HEADER, "").split(",")[-1].strip())
+        visit.cookies.extend(headers.getall("Set-Cookie", []))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(response_seen)
+    connector = aiohttp.TCPConnector(local_addr=(local_address, 0) if local_address else None)
+    async with aiohttp.ClientSession(
+        connector=connector,
+        trace_configs=[trace],
+        timeout=aiohttp.ClientTimeout(total=timeout),
+    ) as session:
+        url = f"{base_url}/socket.io/"
+        channel = _Polling(session, url) if transport == "polling" else _WebSocket(session, url)
+        try:
+            await channel.open()
+            await channel.send("40")  # connect to the namespace "/"
+            await _receive(channel, lambda packet: packet.startswith("40"))
+            await channel.send(_event("session_request", {"session_id": visit.session_id}))
+            await _receive(channel, _is_event("session_confirm"))
+            message = {"message": text, "session_id": visit.session_id, "metadata": {}}
+            await channel.send(_event("user_uttered", message))
+            answer = await _receive(channel, _is_event("bot_uttered"))
+            visit.answer = json.loads(answer[2:])[1].get("text")
+        finally:
+            await channel.close()
+    return visit
+
+
+def _event(name: str, data: object) -> str:
+    return "42" + json.dumps([name, data])
+
+
+def _is_event(name: str) -> Callable[[str], bool]:
+    return lambda packet: packet.startswith(f'42["{name}"')
+
+
+async def _receive(channel: _Polling | _WebSocket, wanted: Callable[[str], bool]) -> str:
+    """The next packet that `wanted` accepts; answers the server's pings on the way."""
+    while True:
+        for packet in await channel.receive():
+            if packet == "2":
+                await channel.send("3")
+            elif wanted(packet):
+                return packet
+
+
+class _Polling:
+    """Engine.IO long polling: GET receives, POST sends; every request after the handshake
+    carries the session's `sid`, so each must reach the server of the handshake."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+        self.session = session
+        self.url = url
+        self.params = {"EIO": "4", "transport": "polling"}
+
+    async def open(self) -> None:
+        handshake = (await self.receive())[0]
+        if not handshake.startswith("0"):
+            raise RuntimeError(f"no Engine.IO handshake: {handshake[:200]!r}")
+        self.params["sid"] = json.loads(handshake[1:])["sid"]
+
+    async def receive(self) -> list[str]:
+        params = {**self.params, "t": uuid.uuid4().hex[:7]}  # like the client's cache buster
+        async with self.session.get(self.url, params=params) as response:
+            body = await response.text()
+            if response.status != 200:
+                raise RuntimeError(f"GET {response.status}: {body[:200]}")
+        return body.split("\x1e")
+
+    async def send(self, packet: str) -> None:
+        params = {**self.params, "t": uuid.uuid4().hex[:7]}
+        async with self.session.post(
+            self.url, params=params, data=packet, headers={"Content-Type": "text/plain"}
+        ) as response:
+            body = await response.text()
+            if response.status != 200:
+                raise RuntimeError(f"POST {response.status}: {body[:200]}")
+
+    async def close(self) -> None:
+        if "sid" in self.params:
+            with contextlib.suppress(aiohttp.ClientError, RuntimeError, asyncio.TimeoutError):
+                await self.send("1")
+
+
+class _WebSocket:
+    """Engine.IO over one WebSocket from the start, as the widget tries first."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+        self.session = session
+        self.url = url
+        self.socket: aiohttp.ClientWebSocketResponse | None = None
+
+    async def open(self) -> None:
+        self.socket = await self.session.ws_connect(
+            self.url, params={"EIO": "4", "transport": "websocket"}
+        )
+        handshake = (await self.receive())[0]
+        if not handshake.startswith("0"):
+            raise RuntimeError(f"no Engine.IO handshake: {handshake[:200]!r}")
+
+    async def receive(self) -> list[str]:
+        assert self.socket is not None
+        message = await self.socket.receive()
+        if message.type != aiohttp.WSMsgType.TEXT:
+            raise RuntimeError(f"WebSocket closed: {message.type.name}")
+        return [message.data]
+
+    async def send(self, packet: str) -> None:
+        assert self.socket is not None
+        await self.socket.send_str(packet)
+
+    async def close(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()

@@ -1,13 +1,17 @@
 """deploy/ cannot run here; keep it consistent with the tested scale-out and the settings."""
 
+import re
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
-from bot.launcher import PROCESS_NAMES
-from bot.scale import PRODUCTION_NGINX, production_nginx_config
+from bot.launcher import PROCESS_NAMES, StackError
+from bot.scale import PRODUCTION_NGINX, nginx_binary, nginx_config
 from bot.settings import PROJECT_ROOT
 from tests.conftest import SETTING_NAMES
+from tests.support.binaries import missing_binary
 
 DEPLOY = PROJECT_ROOT / "deploy"
 
@@ -30,12 +34,113 @@ def launcher_commands(documents: list[dict]) -> list[list[str]]:
     return found
 
 
-def test_production_nginx_is_the_tested_proxy():
-    assert PRODUCTION_NGINX.read_text(encoding="utf-8") == production_nginx_config()
-    text = PRODUCTION_NGINX.read_text(encoding="utf-8")
+def scale_config(base: Path, rules: str | None = None) -> str:
+    return nginx_config(base, 18080, ["127.0.0.1:18081", "127.0.0.1:18082"], rules)
+
+
+def test_the_scale_test_runs_the_production_nginx_rules(tmp_path):
+    """Every line of deploy/nginx/leerwijzer.conf is in the scale config, in order, except
+    the ones bot/scale.py swaps for loopback: upstream servers, `listen`, the access log."""
+    production = PRODUCTION_NGINX.read_text(encoding="utf-8").splitlines()
+    scale = scale_config(tmp_path).splitlines()
+    swapped = [
+        line
+        for line in production
+        if line.strip().startswith(("server rasa:5005 ", "listen 80;", "access_log /var/log/"))
+    ]
+    assert len(swapped) == 4  # two upstreams, the listen line, the access log
+    kept = iter(scale)
+    missing = [line for line in production if line not in swapped and line not in kept]
+    assert missing == []
+    assert "  listen 127.0.0.1:18080;" in scale
+    assert "  server 127.0.0.1:18082 max_fails=2 fail_timeout=5s;" in scale
     # A POST that reached Rasa is never sent twice; a slow answer is not a failure.
-    assert "    proxy_next_upstream error;\n" in text
-    assert "hash $lw_route consistent" in text
+    assert "  proxy_next_upstream error;" in production
+
+
+def test_the_scale_config_is_not_derived_from_rules_it_does_not_know(tmp_path):
+    rules = PRODUCTION_NGINX.read_text(encoding="utf-8").replace("listen 80;", "listen 8080;")
+    with pytest.raises(StackError, match="listen 80"):
+        scale_config(tmp_path, rules)
+
+
+def test_nginx_accepts_the_config(tmp_path):
+    try:
+        nginx = nginx_binary()
+    except StackError as exc:
+        missing_binary(str(exc))
+    config = tmp_path / "nginx.conf"
+    config.write_text(scale_config(tmp_path), encoding="utf-8")
+    checked = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+
+
+def without_comments(text: str) -> str:
+    return "\n".join(re.sub(r"(^|\s)#.*$", "", line) for line in text.splitlines())
+
+
+def test_no_proxy_rule_sets_a_cookie(tmp_path):
+    """README.md: Leerwijzer sets no cookies. That includes the proxy in front of it."""
+    files = [p for p in DEPLOY.rglob("*") if p.is_file() and p.suffix != ".pyc"]
+    texts = {
+        p.relative_to(PROJECT_ROOT).as_posix(): p.read_text(encoding="utf-8", errors="replace")
+        for p in files
+    }
+    texts["bot/scale.py nginx_config"] = scale_config(tmp_path)
+    assert "deploy/nginx/leerwijzer.conf" in texts and "deploy/k8s/leerwijzer.yaml" in texts
+    # nginx's header and variables, nginx Plus's `sticky cookie`, the old route cookie, and
+    # ingress-nginx's cookie affinity (`affinity: cookie`, `session-cookie-*`).
+    cookie = re.compile(
+        r"set-cookie|sticky\s+cookie|lw_route|\$cookie_|ingress\.kubernetes\.io/affinity|session-cookie",
+        re.IGNORECASE,
+    )
+    found = {
+        name: cookie.findall(without_comments(text))
+        for name, text in texts.items()
+        if cookie.search(without_comments(text))
+    }
+    assert found == {}
+
+
+def nginx_blocks(text: str) -> dict[str, str]:
+    """`upstream x`, `map ... $y` and `location z` blocks of an nginx file, by their heading."""
+    text = without_comments(text)
+    return {
+        " ".join(match["head"].split()): match["body"]
+        for match in re.finditer(
+            r"(?P<head>(?:upstream|map|location) [^{;]+)\{(?P<body>[^{}]*)\}", text
+        )
+    }
+
+
+def test_socketio_is_routed_by_the_client_address():
+    """Polling requests hash on the client's address from the first request on; a fresh
+    WebSocket (no sid) gets an empty key, which nginx balances round robin."""
+    blocks = nginx_blocks(PRODUCTION_NGINX.read_text(encoding="utf-8"))
+    route = blocks['map "$arg_transport:$arg_sid" $socketio_route']
+    assert re.findall(r"\S+ \S+;", route) == ['"websocket:" "";', "default $remote_addr;"]
+    assert "hash $socketio_route consistent;" in blocks["upstream rasa_socketio"]
+    assert "proxy_pass http://rasa_socketio;" in blocks["location /socket.io/"]
+    # Everything else round robin: no hash, no ip_hash, no sticky.
+    assert not re.search(r"hash|sticky", blocks["upstream rasa"])
+    assert "proxy_pass http://rasa;" in blocks["location /"]
+
+    ingresses = {
+        d["metadata"]["name"]: d
+        for d in yaml.safe_load_all((DEPLOY / "k8s" / "leerwijzer.yaml").read_text("utf-8"))
+        if d["kind"] == "Ingress"
+    }
+    socketio = ingresses["rasa-socketio"]
+    annotations = socketio["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/upstream-hash-by"] == "$remote_addr"
+    paths = socketio["spec"]["rules"][0]["http"]["paths"]
+    assert [p["path"] for p in paths] == ["/socket.io/"]
+    assert not any("hash" in key for key in ingresses["rasa"]["metadata"]["annotations"])
 
 
 def test_containers_start_one_process_each_through_the_launcher():

@@ -5,6 +5,11 @@ Checks: consecutive messages of a conversation land on different servers; every
 conversation is stored in PostgreSQL with all its turns, in order, none lost or doubled, and
 the stored answers are the ones the citizen got; no lock error is logged; after the kill the
 other server answers everything. Bounded: SCALE_CONVERSATIONS (200) and a time limit.
+
+Socket.IO (the web widget), before the run and after the kill: a long-polling session stays
+on one server from its first request, by the client's address and without a cookie;
+different addresses and fresh WebSockets use both servers; after the kill every session
+goes to the live server (deploy/nginx/leerwijzer.conf explains the rule).
 """
 
 from __future__ import annotations
@@ -18,7 +23,15 @@ import aiohttp
 import pytest
 
 from bot.privacy import mask_personal_numbers
-from bot.scale import Citizen, ScaleStack, answer_texts, course_search, rasa_log_errors
+from bot.scale import (
+    Citizen,
+    ScaleStack,
+    SocketIOVisit,
+    answer_texts,
+    course_search,
+    rasa_log_errors,
+    socketio_visit,
+)
 from bot.training import ensure_model
 
 CONVERSATIONS = int(os.environ.get("SCALE_CONVERSATIONS", "200"))
@@ -29,6 +42,10 @@ KILL_AFTER_SHARE = 0.4  # kill rasa-2 when this share of the expected turns is d
 # here takes) for it to be recorded before resending.
 DOUBT_SECONDS = 60
 RUN_LIMIT_SECONDS = 480  # a safety net; the run takes about 60 s on an idle 2-core machine
+# Widget visits over Socket.IO: long polling from 20 addresses (all of 127.0.0.0/8 is
+# loopback: each stands for a citizen's own address), and fresh WebSockets from one address.
+SOCKETIO_ADDRESSES = [f"127.0.0.{n}" for n in range(2, 22)]
+SOCKETIO_WEBSOCKETS = 6
 pytestmark = pytest.mark.stack
 
 
@@ -86,8 +103,39 @@ async def run_conversations(scale: ScaleStack) -> tuple[list[Citizen], dict]:
     return citizens, facts
 
 
+async def socketio_visits(scale: ScaleStack) -> tuple[list, list]:
+    """(polling visits, one per address; WebSocket visits); a visit that failed is its error."""
+    url = scale.nginx.url
+    visits = await asyncio.gather(
+        *(socketio_visit(url, "hallo", "polling", address) for address in SOCKETIO_ADDRESSES),
+        *(socketio_visit(url, "hallo", "websocket") for _ in range(SOCKETIO_WEBSOCKETS)),
+        return_exceptions=True,
+    )
+    return visits[: len(SOCKETIO_ADDRESSES)], visits[len(SOCKETIO_ADDRESSES) :]
+
+
 @pytest.fixture(scope="module")
-def run(scale):
+def socketio_before_the_kill(scale):
+    return asyncio.run(socketio_visits(scale))
+
+
+@pytest.fixture(scope="module")
+def socketio_after_the_kill(scale, run):
+    return asyncio.run(socketio_visits(scale))
+
+
+def served(scale: ScaleStack, visits: list) -> list[set[str]]:
+    """For each visit, the Rasa servers that answered its HTTP requests; checks first that
+    every visit got an answer and that no response set a cookie."""
+    assert [repr(v) for v in visits if not isinstance(v, SocketIOVisit)] == []
+    assert [v.session_id for v in visits if not v.answer] == []
+    assert [c for v in visits for c in v.cookies] == []  # README.md: no cookies
+    names = scale.upstream_names()
+    return [{names.get(u, u or "no X-Upstream") for u in v.upstreams} for v in visits]
+
+
+@pytest.fixture(scope="module")
+def run(scale, socketio_before_the_kill):
     citizens, facts = asyncio.run(run_conversations(scale))
     turns = [t for c in citizens for t in c.turns]
     failed = [t for t in turns if t.failures]
@@ -97,6 +145,34 @@ def run(scale):
         f"recorded before the kill, {sum(not t.recovered_from_tracker for t in failed)} resent)"
     )
     return citizens, facts
+
+
+def test_socketio_stays_on_one_server_from_its_first_request_without_a_cookie(
+    scale, socketio_before_the_kill
+):
+    polling, websockets = socketio_before_the_kill
+    by_session = served(scale, polling)
+    print(f"Socket.IO before the kill: polling {[sorted(s) for s in by_session]}, "
+          f"WebSocket {[sorted(s) for s in served(scale, websockets)]}")  # fmt: skip
+    # handshake, connect, session_request, message, answer: each a request with the sid
+    assert min(len(v.upstreams) for v in polling) >= 6
+    assert [s for s in by_session if len(s) != 1] == []
+    # Other addresses, other servers; a fresh WebSocket is balanced round robin.
+    assert set.union(*by_session) == {"rasa-1", "rasa-2"}
+    assert set.union(*served(scale, websockets)) == {"rasa-1", "rasa-2"}
+
+
+def test_socketio_goes_to_the_live_server_after_the_kill(
+    scale, socketio_before_the_kill, socketio_after_the_kill
+):
+    before, _ = socketio_before_the_kill
+    polling, websockets = socketio_after_the_kill
+    moved = [s for s in served(scale, before) if s == {"rasa-2"}]
+    after = served(scale, polling + websockets)
+    print(f"Socket.IO after the kill: {len(moved)} addresses moved from rasa-2; "
+          f"served by {sorted(set.union(*after))}")  # fmt: skip
+    assert moved
+    assert set.union(*after) == {"rasa-1"}
 
 
 def test_every_conversation_finished(run):

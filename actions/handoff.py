@@ -149,7 +149,8 @@ class ActionSubmitCallback(Action):
             subject=tracker.get_slot("callback_subject"),
         )
         try:
-            stored = (self._store or callback_store()).add(request)
+            # Linked to this conversation, so "wis mijn gegevens" deletes it too.
+            stored = (self._store or callback_store()).add(request, sender_id=tracker.sender_id)
         except Exception as exc:  # noqa: BLE001 - any storage failure: tell, promise nothing
             # Only the type: the message of a database error can contain the phone number.
             logger.error("Storing a call-back request failed: %s", type(exc).__name__)

@@ -1,4 +1,4 @@
-"""What happens with the citizen's data, and forgetting a conversation."""
+"""What happens with the citizen's data, and forgetting it ("wis mijn gegevens")."""
 
 from __future__ import annotations
 
@@ -22,10 +22,12 @@ class ActionPrivacy(Action):
 
 
 class ActionForgetMe(Action):
-    """Confirms; the tracker store deletes the conversation when it sees this action run.
+    """Confirms; the tracker store deletes everything linked to the person when it sees this
+    action run: the conversation, its call-back requests and the WhatsApp channel's row.
 
-    The deletion happens in bot/tracker_store.py because the Rasa server, not the action
-    server, writes the conversation: deleting it here would be undone by the next save.
+    The deletion happens in bot/tracker_store.py (`forget_linked_records`) because the Rasa
+    server, not the action server, writes the conversation: deleting it here would be undone
+    by the next save. What the citizen reads is the `forgotten` response only.
     """
 
     def name(self) -> str:

@@ -7,7 +7,8 @@ SQLite and PostgreSQL like Rasa's own SQLTrackerStore, which it extends:
   their parse data and slot values) are masked (bot/privacy.py). The one exception is the
   answer to the call-back form's phone question, which the citizen gives on purpose.
 - When `action_forget_me` has run, every stored event of that conversation is deleted
-  instead of saving the new ones.
+  instead of saving the new ones, and so is what other stores keep under its sender id
+  (`forget_linked_records`: call-back requests, the WhatsApp channel's row).
 - `delete_older_than` removes whole conversations whose last event is older than a
   cut-off, for the retention job. With `retention_schedule: true` (endpoints.yml) the
   store starts that job daily in the Rasa server (bot/retention.py).
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +27,10 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.channels.whatsapp_store import configured_store_url, forget_user_at
 from bot.privacy import mask_personal_numbers
+from bot.settings import settings
+from services.callbacks import CallbackStore
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +77,35 @@ def phone_answers(events: list[Event]) -> set[int]:
     return keep
 
 
+def forget_linked_records(sender_id: str) -> None:
+    """Delete what the other stores keep under this conversation's sender id: its call-back
+    requests (services/callbacks, CALLBACK_DATABASE_URL) and the WhatsApp channel's row for
+    the sender (bot/channels/whatsapp_store.py, WHATSAPP_STORE_URL).
+
+    Each store on its own: one that fails is logged (the error type only: a database message
+    can hold a phone number) and the others are still cleared. Deleting again is harmless, so
+    "wis mijn gegevens" once more (same sender id) tries again.
+    """
+    linked = {
+        "call-back requests": lambda: _callback_store(
+            settings().callback_database_url
+        ).delete_for_sender(sender_id),
+        "WhatsApp rows": lambda: forget_user_at(configured_store_url(), sender_id),
+    }
+    for name, delete in linked.items():
+        try:
+            delete()
+        except Exception as exc:  # noqa: BLE001 - the other stores must still be cleared
+            logger.error(
+                "Forgetting a conversation: deleting %s failed: %s", name, type(exc).__name__
+            )
+
+
+@lru_cache(maxsize=4)
+def _callback_store(url: str) -> CallbackStore:
+    return CallbackStore(url)
+
+
 class PrivacyTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, retention_schedule: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -93,7 +127,8 @@ class PrivacyTrackerStore(SQLTrackerStore):
             ):
                 self._delete_conversation(session, tracker.sender_id)
                 session.commit()
-                logger.info("A conversation was deleted at the citizen's request.")
+                forget_linked_records(tracker.sender_id)
+                logger.info("A conversation and its linked records were deleted on request.")
                 return
             keep_phone = phone_answers(events)
             for index, event in enumerate(new_events, start=first_new):

@@ -7,6 +7,11 @@ Three facts, all keyed by hashes (never a phone number or a WhatsApp message id)
 - when each user last wrote to us (the 24-hour customer-service window),
 - the choices of the last button message sent to each user (a typed "2" means the second).
 
+A user's row (the last two facts) is made when the user writes, and deleted by "wis mijn gegevens"
+(`forget_user_at`, from the forget path of bot/tracker_store.py); the end of that turn does
+not make it again. The message claims are not linked to a user and stay until they expire:
+deleting them would let a late redelivery of an old message start a conversation again.
+
 `open_whatsapp_store(url)` picks the implementation: `memory://` (one process, tests) or
 any SQLAlchemy URL (`sqlite:///var/whatsapp.db` by default, `postgresql://...` when several
 machines run Rasa). Another backend (Redis: `SET key 1 NX EX ttl` for claims, a hash per
@@ -16,8 +21,10 @@ user) only has to implement `WhatsAppStore`.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -46,11 +53,13 @@ class WhatsAppStore(Protocol):
     def last_inbound(self, user_key: str) -> float | None: ...
 
     def save_choices(self, user_key: str, choices: list[Choice], now: float) -> None:
-        """Replace the user's last choices; an empty list forgets them."""
+        """Replace the user's last choices; an empty list forgets them. Only for a user who
+        wrote (`record_inbound`) and was not forgotten since: no row is made."""
 
     def choices(self, user_key: str) -> list[Choice]: ...
 
-    def forget_user(self, user_key: str) -> None: ...
+    def forget_user(self, user_key: str) -> None:
+        """Delete the user's row; doing it again is harmless."""
 
     def purge(self, messages_before: float, users_before: float) -> int:
         """Delete claims older than `messages_before` and users not seen since `users_before`."""
@@ -59,6 +68,39 @@ class WhatsAppStore(Protocol):
 def open_whatsapp_store(url: str) -> WhatsAppStore:
     if url == MEMORY_URL:
         return MemoryWhatsAppStore()
+    return SqlWhatsAppStore(url)
+
+
+def default_store_url() -> str:
+    """SQLite in VAR_DIR: the channel's store when credentials.yml gives no `store_url`."""
+    from bot.settings import settings
+
+    return f"sqlite:///{settings().var_dir / 'whatsapp.db'}"
+
+
+def configured_store_url() -> str:
+    """The channel's store as configured for this server: WHATSAPP_STORE_URL (credentials.yml
+    gives it to the channel as `store_url`), else the default."""
+    from bot.settings import settings
+
+    settings()  # puts the .env values in the environment
+    return os.environ.get("WHATSAPP_STORE_URL", "").strip() or default_store_url()
+
+
+def forget_user_at(url: str, user_key: str) -> bool:
+    """Forget a user in the store at `url`, from outside the channel; False when no store
+    there can hold one: `memory://` lives in the channel's process, and a SQLite file that
+    was never made holds no one (and is not made now)."""
+    if url == MEMORY_URL:
+        return False
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return False
+    _shared_store(url).forget_user(user_key)
+    return True
+
+
+@lru_cache(maxsize=4)
+def _shared_store(url: str) -> SqlWhatsAppStore:
     return SqlWhatsAppStore(url)
 
 
@@ -90,8 +132,9 @@ class MemoryWhatsAppStore:
 
     def save_choices(self, user_key: str, choices: list[Choice], now: float) -> None:
         with self._lock:
-            self._choices[user_key] = list(choices)
-            self._updated[user_key] = now
+            if user_key in self._updated:
+                self._choices[user_key] = list(choices)
+                self._updated[user_key] = now
 
     def choices(self, user_key: str) -> list[Choice]:
         with self._lock:
@@ -177,7 +220,12 @@ class SqlWhatsAppStore:
 
     def save_choices(self, user_key: str, choices: list[Choice], now: float) -> None:
         encoded = json.dumps([[c.title, c.payload] for c in choices], ensure_ascii=False)
-        self._upsert(user_key, {"choices": encoded, "updated_at": now})
+        with self.engine.begin() as connection:
+            connection.execute(
+                users_table.update()
+                .where(users_table.c.user_key == user_key)
+                .values(choices=encoded, updated_at=now)
+            )
 
     def choices(self, user_key: str) -> list[Choice]:
         row = self._row(user_key)

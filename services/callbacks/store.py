@@ -1,11 +1,14 @@
 """Durable store of call-back requests on SQLite or PostgreSQL (SQLAlchemy core).
 
 A request is committed before `add` returns, so the assistant only confirms a request
-that is on disk. Every request carries its own expiry date (the retention period).
+that is on disk. Every request carries its own expiry date (the retention period), and the
+key of the conversation it was made in (`sender_key`), so "wis mijn gegevens" can delete it
+(`delete_for_sender`, called from the forget path of bot/tracker_store.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -13,7 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to mix up on the phone
 REFERENCE_LENGTH = 6
@@ -31,7 +34,21 @@ requests_table = sa.Table(
     sa.Column("subject", sa.String(60), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    # sender_key(sender id) of the conversation; empty for requests stored before it existed.
+    sa.Column("sender_key", sa.String(64), nullable=True, index=True),
 )
+SENDER_KEY_INDEX = "ix_callback_requests_sender_key"  # SQLAlchemy's name for index=True
+
+
+def sender_key(sender_id: str) -> str:
+    """The key that links a stored record to the conversation it came from.
+
+    SHA-256 of the Rasa sender id. That id is the WhatsApp channel's keyed hash of the phone
+    number (bot/channels/whatsapp.py), a random id of the web widget, or a Twilio phone
+    number: stored as it is, a widget's id would let whoever reads this table continue that
+    conversation. Computed here only: `add` and `delete_for_sender` take the sender id.
+    """
+    return hashlib.sha256(sender_id.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -70,10 +87,17 @@ class CallbackStore:
         self.retention = timedelta(days=retention_days)
         self.engine = _engine(url)
         metadata.create_all(self.engine)
+        _add_sender_key(self.engine)
 
-    def add(self, request: CallbackRequest, now: datetime | None = None) -> CallbackRequest:
-        """Store a request and return it with its reference; committed when this returns."""
+    def add(
+        self, request: CallbackRequest, now: datetime | None = None, sender_id: str | None = None
+    ) -> CallbackRequest:
+        """Store a request and return it with its reference; committed when this returns.
+
+        `sender_id`: the conversation it was made in, so forgetting that conversation deletes it.
+        """
         created = now or datetime.now(timezone.utc)
+        key = sender_key(sender_id) if sender_id else None
         for _ in range(5):
             stored = CallbackRequest(
                 first_name=request.first_name,
@@ -87,7 +111,9 @@ class CallbackStore:
             )
             try:
                 with self.engine.begin() as connection:
-                    connection.execute(requests_table.insert().values(**stored.__dict__))
+                    connection.execute(
+                        requests_table.insert().values(**stored.__dict__, sender_key=key)
+                    )
                 return stored
             except IntegrityError:
                 continue  # a reference collision; draw again
@@ -131,6 +157,14 @@ class CallbackStore:
             )
         return result.rowcount
 
+    def delete_for_sender(self, sender_id: str) -> int:
+        """Delete every request made in this conversation; returns how many (0 the second time)."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                requests_table.delete().where(requests_table.c.sender_key == sender_key(sender_id))
+            )
+        return result.rowcount
+
     def delete(self, reference: str) -> bool:
         with self.engine.begin() as connection:
             result = connection.execute(
@@ -139,9 +173,35 @@ class CallbackStore:
         return result.rowcount > 0
 
 
+def _add_sender_key(engine: Engine) -> None:
+    """Give a table made before `sender_key` existed that column and its index (SQLite and
+    PostgreSQL); a no-op afterwards, and harmless when two processes start at once."""
+    table = requests_table.name
+    steps = (
+        (
+            lambda: "sender_key" in {c["name"] for c in sa.inspect(engine).get_columns(table)},
+            f"ALTER TABLE {table} ADD COLUMN sender_key VARCHAR(64)",
+        ),
+        (
+            lambda: SENDER_KEY_INDEX in {i["name"] for i in sa.inspect(engine).get_indexes(table)},
+            f"CREATE INDEX {SENDER_KEY_INDEX} ON {table} (sender_key)",
+        ),
+    )
+    for done, statement in steps:
+        if done():
+            continue
+        try:
+            with engine.begin() as connection:
+                connection.execute(sa.text(statement))
+        except DBAPIError:
+            if not done():  # else another process did it at the same moment
+                raise
+
+
 def _request(row: sa.engine.Row) -> CallbackRequest:
     values = dict(row._mapping)
     values.pop("id", None)
+    values.pop("sender_key", None)
     for key in ("created_at", "expires_at"):
         if values[key] is not None and values[key].tzinfo is None:
             values[key] = values[key].replace(tzinfo=timezone.utc)  # SQLite drops the zone

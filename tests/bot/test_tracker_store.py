@@ -1,9 +1,12 @@
-"""The privacy tracker store on a real SQLite database, through Rasa's own tracker API."""
+"""The privacy tracker store on a real SQLite database, through Rasa's own tracker API;
+"wis mijn gegevens" also with the stores linked to a sender, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import sqlite3
 import time
 
@@ -11,9 +14,14 @@ import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.engine import make_url
 
-from bot.settings import PROJECT_ROOT
+from bot.channels.whatsapp import WhatsAppConfig
+from bot.channels.whatsapp_store import Choice, open_whatsapp_store
+from bot.settings import PROJECT_ROOT, settings
 from bot.tracker_store import PrivacyTrackerStore
+from deploy.local.throwaway_postgres import PostgresUnavailable, ThrowawayPostgres
+from services.callbacks import CallbackRequest, CallbackStore
 
 
 @pytest.fixture(scope="module")
@@ -104,17 +112,125 @@ def test_saving_twice_stores_each_event_once_in_order(store, domain):
     assert [e.type_name for e in retrieved.events] == ["action", "user", "bot"]
 
 
-def test_forget_me_deletes_every_stored_event(store, domain):
-    tracker = DialogueStateTracker.from_events(
-        "forget", [ActionExecuted("action_listen"), user("hallo", "greet")], domain.slots
+def conversation(sender, domain):
+    return DialogueStateTracker.from_events(
+        sender, [ActionExecuted("action_listen"), user("hallo", "greet")], domain.slots
     )
-    save(store, tracker)
+
+
+def forget(store, tracker):
+    """The turn of "wis mijn gegevens", saved as the Rasa server saves it."""
     tracker.update(user("wis mijn gegevens", "forget_me"))
     tracker.update(ActionExecuted("action_forget_me"))
     tracker.update(BotUttered("Ik heb dit gesprek gewist."))
     save(store, tracker)
+
+
+@pytest.fixture
+def linked(clean_settings, tmp_path):
+    """The stores that keep records under a sender id, where the settings say they are
+    (here SQLite in a VAR_DIR of the test's own); the WhatsApp one as the channel opens it."""
+    clean_settings.setenv("VAR_DIR", str(tmp_path / "var"))
+    callbacks = CallbackStore(settings().callback_database_url)
+    whatsapp = open_whatsapp_store(WhatsAppConfig.from_credentials({}).store_url)
+    return callbacks, whatsapp
+
+
+def person(sender, domain, store, callbacks, whatsapp):
+    """A WhatsApp conversation that asked for a call-back: what it leaves in each store."""
+    save(store, conversation(sender, domain))
+    request = CallbackRequest("Fatima", "+31612345678", "morning", "Taalhuis Breda")
+    stored = callbacks.add(request, sender_id=sender)
+    whatsapp.record_inbound(sender, 1.0)
+    whatsapp.save_choices(sender, [Choice("Ja", "/affirm")], now=1.0)
+    return stored.reference
+
+
+def test_forget_me_deletes_every_stored_event(store, domain, linked):
+    tracker = conversation("forget", domain)
+    save(store, tracker)
+    forget(store, tracker)
     assert stored_data(store, "forget") == []
     assert asyncio.run(store.retrieve("forget")) is None
+
+
+def test_forget_me_deletes_the_call_back_requests_and_whatsapp_rows_of_that_sender(
+    store, domain, linked
+):
+    callbacks, whatsapp = linked
+    gone = person("wa-forget", domain, store, callbacks, whatsapp)
+    kept = person("wa-keep", domain, store, callbacks, whatsapp)
+    forget(store, conversation("wa-forget", domain))
+    assert stored_data(store, "wa-forget") == []
+    assert callbacks.get(gone) is None
+    assert whatsapp.last_inbound("wa-forget") is None and whatsapp.choices("wa-forget") == []
+    # Another person's conversation, request and row stay.
+    assert stored_data(store, "wa-keep")
+    assert callbacks.get(kept) is not None
+    assert whatsapp.last_inbound("wa-keep") == 1.0 and whatsapp.choices("wa-keep")
+    # Asking again (a new conversation under the same sender id) is harmless.
+    forget(store, conversation("wa-forget", domain))
+    assert stored_data(store, "wa-forget") == [] and callbacks.get(kept) is not None
+
+
+def test_a_linked_store_that_fails_does_not_stop_the_others(store, domain, linked, caplog):
+    callbacks, whatsapp = linked
+    person("wa-forget", domain, store, callbacks, whatsapp)
+    linked_settings = settings()
+    # The call-back database is down (nothing listens on port 1).
+    caplog.set_level(logging.ERROR, logger="bot.tracker_store")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CALLBACK_DATABASE_URL", "postgresql://leerwijzer@127.0.0.1:1/callbacks")
+        settings.cache_clear()
+        forget(store, conversation("wa-forget", domain))
+    settings.cache_clear()
+    assert stored_data(store, "wa-forget") == []
+    assert whatsapp.last_inbound("wa-forget") is None
+    assert "deleting call-back requests failed: OperationalError" in caplog.text
+    assert "wa-forget" not in caplog.text and "127.0.0.1" not in caplog.text
+    # Once the store is back, saying it again deletes the request.
+    assert len(callbacks.open_requests()) == 1
+    assert settings().callback_database_url == linked_settings.callback_database_url
+    forget(store, conversation("wa-forget", domain))
+    assert callbacks.open_requests() == []
+
+
+@pytest.fixture(scope="module")
+def postgres_cluster():
+    if os.environ.get("LEERWIJZER_SKIP_POSTGRES") == "1":
+        pytest.skip("LEERWIJZER_SKIP_POSTGRES=1")
+    try:
+        cluster = ThrowawayPostgres().start()
+    except PostgresUnavailable as exc:
+        pytest.fail(f"PostgreSQL needed for the forget test on PostgreSQL: {exc}")
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def test_forget_me_on_postgresql(postgres_cluster, domain, clean_settings, tmp_path):
+    """The scaled setup: tracker, call-back and WhatsApp stores all on PostgreSQL."""
+    clean_settings.setenv("VAR_DIR", str(tmp_path / "var"))
+    clean_settings.setenv("CALLBACK_DATABASE_URL", postgres_cluster.create_database("callbacks"))
+    clean_settings.setenv("WHATSAPP_STORE_URL", postgres_cluster.create_database("whatsapp"))
+    url = make_url(postgres_cluster.create_database("tracker"))
+    store = PrivacyTrackerStore(
+        domain=domain, dialect="postgresql", host=url.host, port=url.port,
+        db=url.database, username=url.username, password=url.password,
+    )  # fmt: skip
+    callbacks = CallbackStore(settings().callback_database_url)
+    whatsapp = open_whatsapp_store(os.environ["WHATSAPP_STORE_URL"])
+    gone = person("wa-forget", domain, store, callbacks, whatsapp)
+    kept = person("wa-keep", domain, store, callbacks, whatsapp)
+    forget(store, conversation("wa-forget", domain))
+    with store.session_scope() as session:
+        left = {s for (s,) in session.query(store.SQLEvent.sender_id).distinct()}
+    assert left == {"wa-keep"}
+    assert callbacks.get(gone) is None and callbacks.get(kept) is not None
+    assert whatsapp.last_inbound("wa-forget") is None and whatsapp.last_inbound("wa-keep") == 1.0
+    forget(store, conversation("wa-forget", domain))  # again: harmless
+    assert callbacks.get(kept) is not None
 
 
 def test_retention_deletes_only_old_conversations(store, domain):

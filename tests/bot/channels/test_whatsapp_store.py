@@ -11,12 +11,16 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 
+from bot.channels.whatsapp import WhatsAppConfig
 from bot.channels.whatsapp_store import (
     MEMORY_URL,
     Choice,
     MemoryWhatsAppStore,
     SqlWhatsAppStore,
+    configured_store_url,
+    forget_user_at,
     messages_table,
     open_whatsapp_store,
     users_table,
@@ -93,6 +97,7 @@ def test_the_latest_inbound_time_is_kept(store):
 
 def test_choices_are_replaced_and_forgotten(store):
     assert store.choices("u1") == []
+    store.record_inbound("u1", 5.0)
     choices = [Choice("Wie betaalt?", '/inform{"goal": "café"}'), Choice("Hulp", "/help")]
     store.save_choices("u1", choices, now=10.0)
     assert store.choices("u1") == choices
@@ -103,11 +108,53 @@ def test_choices_are_replaced_and_forgotten(store):
     assert store.last_inbound("u1") == 20.0
 
 
-def test_forget_user(store):
-    store.record_inbound("u1", 1.0)
-    store.save_choices("u1", [Choice("Ja", "/affirm")], now=1.0)
+def test_forget_user_deletes_that_user_only_and_may_run_twice(store):
+    for user in ("u1", "u2"):
+        store.record_inbound(user, 1.0)
+        store.save_choices(user, [Choice("Ja", "/affirm")], now=1.0)
     store.forget_user("u1")
     assert store.last_inbound("u1") is None and store.choices("u1") == []
+    assert store.last_inbound("u2") == 1.0 and store.choices("u2") == [Choice("Ja", "/affirm")]
+    store.forget_user("u1")
+    store.forget_user("never-wrote")
+    assert store.last_inbound("u2") == 1.0
+
+
+def test_the_end_of_the_turn_does_not_store_a_forgotten_user_again(store):
+    store.record_inbound("u1", 1.0)
+    store.forget_user("u1")  # "wis mijn gegevens", during the turn
+    store.save_choices("u1", [Choice("Ja", "/affirm")], now=2.0)  # the channel's finish_turn
+    assert store.choices("u1") == [] and store.last_inbound("u1") is None
+    if isinstance(store, SqlWhatsAppStore):
+        with store.engine.connect() as connection:
+            assert connection.execute(sa.select(users_table)).all() == []
+    store.record_inbound("u1", 3.0)  # writing again starts afresh
+    assert store.last_inbound("u1") == 3.0
+
+
+def test_forget_user_at_reaches_the_shared_store(shared_url):
+    channel = open_whatsapp_store(shared_url)  # the channel's own store object
+    for user in ("wa-forget", "wa-other"):
+        channel.record_inbound(user, 1.0)
+    assert forget_user_at(shared_url, "wa-forget")
+    assert forget_user_at(shared_url, "wa-forget")  # again: harmless
+    assert channel.last_inbound("wa-forget") is None
+    assert channel.last_inbound("wa-other") == 1.0
+
+
+def test_forget_user_at_makes_no_store_where_there_is_none(tmp_path):
+    absent = tmp_path / "var" / "whatsapp.db"
+    assert not forget_user_at(f"sqlite:///{absent}", "wa-1")
+    assert not absent.exists() and not absent.parent.exists()
+    assert not forget_user_at(MEMORY_URL, "wa-1")
+
+
+def test_the_configured_store_is_the_channels(clean_settings, tmp_path):
+    clean_settings.setenv("VAR_DIR", str(tmp_path / "var"))
+    assert configured_store_url() == f"sqlite:///{tmp_path / 'var' / 'whatsapp.db'}"
+    assert WhatsAppConfig.from_credentials({}).store_url == configured_store_url()
+    clean_settings.setenv("WHATSAPP_STORE_URL", "postgresql://db/whatsapp")
+    assert configured_store_url() == "postgresql://db/whatsapp"
 
 
 def test_purge_removes_old_claims_and_silent_users(store):
@@ -139,7 +186,9 @@ def test_two_processes_on_one_database_claim_a_message_once(shared_url):
 
 
 def test_choices_survive_a_restart(shared_url):
-    open_whatsapp_store(shared_url).save_choices("u1", [Choice("Ja", "/affirm")], now=1.0)
+    first = open_whatsapp_store(shared_url)
+    first.record_inbound("u1", 1.0)
+    first.save_choices("u1", [Choice("Ja", "/affirm")], now=1.0)
     assert open_whatsapp_store(shared_url).choices("u1") == [Choice("Ja", "/affirm")]
 
 

@@ -43,45 +43,19 @@ from limits import RateLimitItemPerSecond
 from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from actions.i18n import DEFAULT_LANGUAGE, LANGUAGES, strings
+
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
-DEFAULT_LANGUAGE = "nl"
 REDIS_RETRY_SECONDS = 30.0  # how long to count in memory after Redis failed
 KEY_NAMESPACE = "leerwijzer:ratelimit"  # first part of every counter key (in Redis too)
 
-# What the citizen reads when a message is refused, by language code. Dutch first; the
-# other languages follow the `language` slot's values (domain.yml).
+# What the citizen reads when a message is refused, by kind and language code: the `refusals`
+# in `strings` of actions/locales/<code>.yml, one file per language of the `language` slot.
+REFUSAL_KINDS = ("too_long", "rate_limited")
 REFUSALS: dict[str, dict[str, str]] = {
-    "too_long": {
-        "nl": (
-            "Uw bericht is te lang voor mij. Wilt u het korter typen, "
-            "in minder dan {max_chars} tekens?"
-        ),
-        "en": "Your message is too long for me. Could you make it shorter, "
-        "under {max_chars} characters?",
-        "ar": "رسالتك طويلة جدًا بالنسبة لي. هل يمكنك كتابتها بشكل أقصر، أقل من {max_chars} حرف؟",
-        "tr": "Mesajınız benim için çok uzun. Lütfen {max_chars} karakterden kısa yazar mısınız?",
-        "uk": "Ваше повідомлення задовге для мене. Напишіть, будь ласка, коротше, "
-        "менше ніж {max_chars} символів.",
-        "pl": "Pana/Pani wiadomość jest dla mnie za długa. Proszę napisać krócej, "
-        "poniżej {max_chars} znaków.",
-    },
-    "rate_limited": {
-        "nl": (
-            "U stuurt veel berichten kort na elkaar. Wacht u even een minuut? "
-            "Daarna help ik u graag verder."
-        ),
-        "en": "You are sending many messages in a short time. Please wait a minute; "
-        "then I will gladly help you further.",
-        "ar": "أنت ترسل رسائل كثيرة في وقت قصير. من فضلك انتظر دقيقة، ثم سأساعدك بكل سرور.",
-        "tr": "Kısa sürede çok fazla mesaj gönderiyorsunuz. Lütfen bir dakika bekleyin; "
-        "sonra size memnuniyetle yardım ederim.",
-        "uk": "Ви надсилаєте багато повідомлень за короткий час. Зачекайте, будь ласка, "
-        "хвилину, і я охоче допоможу вам далі.",
-        "pl": "Wysyła Pan/Pani dużo wiadomości w krótkim czasie. Proszę poczekać minutę, "
-        "potem chętnie pomogę dalej.",
-    },
+    kind: {code: strings(code)["refusals"][kind] for code in LANGUAGES} for kind in REFUSAL_KINDS
 }
 
 

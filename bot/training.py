@@ -16,13 +16,15 @@ from collections.abc import Iterable
 from importlib.metadata import version
 from pathlib import Path
 
+from bot.rasa_cli import DOMAIN_PATH
 from bot.settings import PROJECT_ROOT
 from bot.spacy_pipeline import configured_model_dir, ensure_pipeline
 
 MODEL_PREFIX = "leerwijzer-"
 MODELS_DIR = PROJECT_ROOT / "models"
 KEEP_MODELS = 3
-TRAINING_INPUTS = ("data", "domain.yml", "config.yml", "bot/components")
+# The domain is the folder domain/: core.yml and responses.yml, generated from actions/locales/.
+TRAINING_INPUTS = ("data", DOMAIN_PATH, "config.yml", "bot/components")
 
 
 def _files(paths: Iterable[Path]) -> list[Path]:
@@ -73,7 +75,7 @@ def ensure_model(force: bool = False) -> Path:
         "--config",
         "config.yml",
         "--domain",
-        "domain.yml",
+        DOMAIN_PATH,
         "--data",
         "data",
         "--out",

@@ -18,6 +18,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from bot.rasa_cli import DOMAIN_PATH
 from bot.settings import PROJECT_ROOT
 
 UNUSED_UTTERANCE = re.compile(r"The utterance '([^']+)' is not used in any story or rule\.")
@@ -51,7 +52,7 @@ def form_questions(domain: dict) -> set[str]:
 
 def intents_sent_by_buttons(root: Path = PROJECT_ROOT) -> set[str]:
     """Intents that a button payload ("/intent{...}") sends, in the domain or in actions."""
-    sources = [root / "domain.yml", *(root / "actions").rglob("*.py")]
+    sources = [*(root / DOMAIN_PATH).rglob("*.yml"), *(root / "actions").rglob("*.py")]
     names: set[str] = set()
     for source in sources:
         names.update(BUTTON_PAYLOAD.findall(source.read_text(encoding="utf-8")))
@@ -70,7 +71,7 @@ def validate(root: Path = PROJECT_ROOT) -> list[str]:
 
     importer = TrainingDataImporter.load_from_config(
         config_path=str(root / "config.yml"),
-        domain_path=str(root / "domain.yml"),
+        domain_path=str(root / DOMAIN_PATH),
         training_data_paths=[str(root / "data")],
     )
     sent = responses_sent_by_actions(root / "actions")
@@ -111,7 +112,7 @@ def validate(root: Path = PROJECT_ROOT) -> list[str]:
             continue
         problems.append(message.strip())
     problems += [
-        f"An action sends response '{name}', which domain.yml does not define."
+        f"An action sends response '{name}', which the domain does not define."
         for name in sorted(sent - domain_responses)
     ]
     return problems

@@ -1,83 +1,107 @@
 """Every response exists in all six languages, with the Dutch placeholders and buttons.
 
-The Dutch texts are checked for plain language in tests/test_domain.py. Here: each other
-language has exactly one variation of every response, generated from actions/locales/<code>.yml
-and in sync with it; its placeholders ({phone}, {name}, ...) and button payloads are the Dutch
-ones; and it is not Dutch left by accident (or the wrong language).
+The Dutch texts are checked for plain language in tests/test_domain.py. Here, on the locale
+files actions/locales/<code>.yml: each other language translates every Dutch response of nl.yml
+(and nothing else), with its placeholders ({phone}, {name}, ...) and as many button titles as
+the Dutch response has buttons; it is not Dutch left by accident (or the wrong language); and
+the same holds for the `strings`. domain/responses.yml, which Rasa reads, is generated from the
+locale files and must be in step with them (`python -m actions.i18n`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import yaml
 
-from actions.i18n import DOMAIN_FILE, OTHER_LANGUAGES, build_domain, locale
+from actions.i18n import (
+    DEFAULT_LANGUAGE,
+    OTHER_LANGUAGES,
+    RESPONSES_FILE,
+    build_responses,
+    locale,
+)
 from bot.components.language_detection import detect
 from bot.settings import PROJECT_ROOT
 
-DOMAIN = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))
-RESPONSES = DOMAIN["responses"]
+DUTCH = locale(DEFAULT_LANGUAGE)["responses"]
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 SCHEMES_DIR = PROJECT_ROOT / "services" / "budget" / "schemes"
 # Words that only Dutch uses among the six languages: a sign of an untranslated text.
 DUTCH_WORDS = {"het", "een", "niet", "wilt", "kunt", "uw", "ik", "welke", "graag", "zoeken"}
-# Informal address that the house style avoids (formal "siz", "ви"; Polish impersonal forms).
+# Informal address that the house style avoids (formal "siz", "ви"; Polish impersonal forms,
+# so no "Pan/Pani" either).
 INFORMAL = {
     "tr": r"\b(sen|seni|senin|sana)\b",
     "uk": r"(?<!\w)(ти|тебе|тобі|твій|твоя|твоє)(?!\w)",
-    "pl": r"(?<!\w)(ty|cię|ciebie|twój|twoja|twoje|pan|pani)(?!\w)",
+    "pl": r"(?<!\w)(ty|cię|ciebie|twój|twoja|twoje|pan|pani|pana|panu|panią)(?!\w)",
 }
 SCRIPT = {"ar": re.compile(r"[\u0600-\u06FF]"), "uk": re.compile(r"[\u0400-\u04FF]")}
+WHATSAPP_BUTTON_LIMIT = 20  # the button that opens a WhatsApp list
 
 
-def dutch(name: str) -> dict:
-    return next(v for v in RESPONSES[name] if not v.get("condition"))
-
-
-def translation(name: str, language: str) -> list[dict]:
-    return [
-        v
-        for v in RESPONSES[name]
-        if any(
-            c.get("name") == "language" and c.get("value") == language
-            for c in v.get("condition") or []
-        )
-    ]
+def translation(name: str, language: str) -> dict:
+    return locale(language)["responses"][name]
 
 
 def translations() -> list[tuple[str, str]]:
-    return [(name, language) for name in RESPONSES for language in OTHER_LANGUAGES]
+    return [(name, language) for name in DUTCH for language in OTHER_LANGUAGES]
 
 
-def test_domain_is_in_sync_with_the_locales():
-    assert build_domain() == DOMAIN_FILE.read_text(encoding="utf-8"), (
-        "run `python -m actions.i18n` after changing actions/locales or a Dutch response"
+def texts_in(value: Any) -> Iterator[str]:
+    """Every text in a value of `strings`, also inside its groups."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from texts_in(item)
+
+
+def test_the_generated_responses_are_in_step_with_the_locales():
+    assert build_responses() == RESPONSES_FILE.read_text(encoding="utf-8"), (
+        "run `python -m actions.i18n` after changing actions/locales/ (domain/responses.yml "
+        "is generated: never edit it by hand)"
     )
 
 
-@pytest.mark.parametrize(("name", "language"), translations())
-def test_every_response_exists_in_every_language(name, language):
-    found = translation(name, language)
-    assert len(found) == 1, f"{name} has {len(found)} variations in {language}"
-    assert found[0]["text"].strip()
+@pytest.mark.parametrize("language", OTHER_LANGUAGES)
+def test_every_response_exists_in_every_language_and_nothing_else(language):
+    names = set(locale(language)["responses"])
+    assert set(DUTCH) - names == set(), f"{language}.yml lacks these responses"
+    assert names - set(DUTCH) == set(), f"{language}.yml translates responses nl.yml lacks"
 
 
 @pytest.mark.parametrize(("name", "language"), translations())
 def test_placeholders_and_buttons_match_the_dutch_ones(name, language):
-    source, [target] = dutch(name), translation(name, language)
+    source, target = DUTCH[name], translation(name, language)
+    assert target["text"].strip()
     assert set(PLACEHOLDER.findall(target["text"])) == set(PLACEHOLDER.findall(source["text"]))
-    assert [b["payload"] for b in target.get("buttons") or []] == [
-        b["payload"] for b in source.get("buttons") or []
-    ]
-    for button in target.get("buttons") or []:
-        assert len(button["title"]) <= 40, (name, language, button["title"])
+    titles = target.get("buttons") or []
+    assert len(titles) == len(source.get("buttons") or []), f"{name} ({language}): button titles"
+    for title in titles:
+        assert isinstance(title, str) and 0 < len(title) <= 40, (name, language, title)
+
+
+def test_the_generated_responses_send_the_dutch_payloads_in_every_language():
+    generated = yaml.safe_load(RESPONSES_FILE.read_text(encoding="utf-8"))["responses"]
+    for name, variations in generated.items():
+        regular = [v for v in variations if not v.get("condition")]
+        assert len(regular) == 1, name
+        payloads = [b["payload"] for b in regular[0].get("buttons") or []]
+        for variation in variations:
+            languages = [
+                c["value"] for c in variation.get("condition") or [] if c["name"] == "language"
+            ]
+            if languages and languages[0] != DEFAULT_LANGUAGE:
+                assert [b["payload"] for b in variation.get("buttons") or []] == payloads, name
 
 
 @pytest.mark.parametrize(("name", "language"), translations())
 def test_no_response_is_left_in_dutch(name, language):
-    source, [target] = dutch(name), translation(name, language)
+    source, target = DUTCH[name], translation(name, language)
     text = PLACEHOLDER.sub(" ", target["text"])
     if not re.search(r"[^\W\d_]", text):
         return  # only placeholders and punctuation, e.g. "{name}: {reason} {next_step}"
@@ -92,15 +116,15 @@ def test_no_response_is_left_in_dutch(name, language):
 
 @pytest.mark.parametrize("language", sorted(INFORMAL))
 def test_translations_use_the_formal_register(language):
-    texts = [translation(name, language)[0]["text"] for name in RESPONSES]
-    texts += [v for v in locale(language)["strings"].values() if isinstance(v, str)]
+    texts = [entry["text"] for entry in locale(language)["responses"].values()]
+    texts += list(texts_in(locale(language)["strings"]))
     informal = [t for t in texts if re.search(INFORMAL[language], t.casefold())]
     assert not informal, informal
 
 
 @pytest.mark.parametrize("language", OTHER_LANGUAGES)
 def test_action_strings_exist_in_every_language(language):
-    dutch_strings = locale("nl")["strings"]
+    dutch_strings = locale(DEFAULT_LANGUAGE)["strings"]
     strings = locale(language)["strings"]
     assert set(strings) == set(dutch_strings)
     for key, value in dutch_strings.items():
@@ -108,6 +132,27 @@ def test_action_strings_exist_in_every_language(language):
             assert set(PLACEHOLDER.findall(strings[key])) == set(PLACEHOLDER.findall(value)), key
         elif key != "schemes":
             assert set(strings[key]) == set(value), key
+            for item, text in value.items():
+                assert set(PLACEHOLDER.findall(strings[key][item])) == set(
+                    PLACEHOLDER.findall(text)
+                ), f"{key}.{item}"
+
+
+@pytest.mark.parametrize("language", OTHER_LANGUAGES)
+def test_the_refusals_and_whatsapp_texts_are_translated(language):
+    dutch_strings = locale(DEFAULT_LANGUAGE)["strings"]
+    strings = locale(language)["strings"]
+    for group in ("refusals", "whatsapp"):
+        for key, text in strings[group].items():
+            assert text != dutch_strings[group][key], f"{group}.{key} ({language}) is Dutch"
+            if language in SCRIPT:
+                assert SCRIPT[language].search(text), f"{group}.{key} ({language})"
+
+
+@pytest.mark.parametrize("language", [DEFAULT_LANGUAGE, *OTHER_LANGUAGES])
+def test_the_whatsapp_list_button_fits(language):
+    label = locale(language)["strings"]["whatsapp"]["list_button"]
+    assert len(label) <= WHATSAPP_BUTTON_LIMIT, (language, label)
 
 
 @pytest.mark.parametrize("language", OTHER_LANGUAGES)

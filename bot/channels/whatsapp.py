@@ -32,6 +32,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.i18n import DEFAULT_LANGUAGE, say
 from bot.channels.whatsapp_format import (
     Inbound,
     button_messages,
@@ -40,7 +41,12 @@ from bot.channels.whatsapp_format import (
     text_messages,
 )
 from bot.channels.whatsapp_graph import DEFAULT_API_BASE_URL, GraphClient
-from bot.channels.whatsapp_store import Choice, WhatsAppStore, open_whatsapp_store
+from bot.channels.whatsapp_store import (
+    Choice,
+    WhatsAppStore,
+    default_store_url,
+    open_whatsapp_store,
+)
 from bot.guard import (  # noqa: F401 - MAX_MESSAGE_CHARS re-exported
     MAX_MESSAGE_CHARS,
     Guard,
@@ -57,9 +63,8 @@ SERVICE_WINDOW_SECONDS = 24 * 3600
 MESSAGE_IDS_KEPT_SECONDS = 7 * 24 * 3600  # longer than Meta keeps retrying a delivery
 PURGE_EVERY_SECONDS = 3600
 
-UNSUPPORTED_TEXT = (
-    "Sorry, ik kan alleen getypte berichten lezen, dus wilt u uw vraag in een bericht typen?"
-)
+# What a citizen reads comes from actions/locales/nl.yml (`strings`: `whatsapp`, `refusals`).
+UNSUPPORTED_TEXT = say(DEFAULT_LANGUAGE, "whatsapp.unsupported")
 TOO_LONG_TEXT = refusal_text("too_long")  # the length cap and rate limit are bot/guard.py's
 NOT_CONFIGURED_TEXT = "WhatsApp is not configured on this server."
 
@@ -95,7 +100,7 @@ class WhatsAppConfig:
             for key, value in (credentials or {}).items()
             if key in known and value is not None and str(value).strip()
         }
-        values.setdefault("store_url", f"sqlite:///{config.var_dir / 'whatsapp.db'}")
+        values.setdefault("store_url", default_store_url())
         values["user_retention_seconds"] = max(
             SERVICE_WINDOW_SECONDS, config.retention_days * 24 * 3600
         )

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from actions.i18n import DEFAULT_LANGUAGE, say
 from bot.channels.whatsapp_store import Choice
 
 logger = logging.getLogger(__name__)
@@ -28,8 +29,9 @@ LIST_TITLE_LIMIT = 24
 LIST_DESCRIPTION_LIMIT = 72
 LIST_ID_LIMIT = 200
 
-LIST_BUTTON_LABEL = "Maak een keuze"  # the button that opens the list (at most 20 characters)
-DEFAULT_BODY = "Kies een van deze mogelijkheden."
+# The channel's own texts, from actions/locales/nl.yml (`strings`: `whatsapp`).
+LIST_BUTTON_LABEL = say(DEFAULT_LANGUAGE, "whatsapp.list_button")  # at most 20 characters
+DEFAULT_BODY = say(DEFAULT_LANGUAGE, "whatsapp.default_body")
 
 SUPPORTED_TYPES = ("text", "interactive", "button")
 # Notices, not messages from a person: nothing to answer.
@@ -215,11 +217,16 @@ def numbered_text(text: str, choices: list[Choice]) -> str:
 def how_to_choose(count: int) -> str:
     """Dutch instruction for a numbered list: "Typ 1, 2 of 3."."""
     if count == 1:
-        return "Typ 1."
+        return say(DEFAULT_LANGUAGE, "whatsapp.type_one")
     if count <= 5:
         numbers = [str(n) for n in range(1, count + 1)]
-        return f"Typ {', '.join(numbers[:-1])} of {numbers[-1]}."
-    return f"Typ een nummer van 1 tot en met {count}."
+        return say(
+            DEFAULT_LANGUAGE,
+            "whatsapp.type_some",
+            numbers=", ".join(numbers[:-1]),
+            last=numbers[-1],
+        )
+    return say(DEFAULT_LANGUAGE, "whatsapp.type_any", count=count)
 
 
 def _choice(button: dict) -> Choice:

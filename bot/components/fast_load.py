@@ -60,4 +60,3 @@ class FastLoadDIETClassifier(DIETClassifier):
     @staticmethod
     def model_class() -> type[RasaModel]:
         return FastLoadDIET
-

@@ -26,7 +26,7 @@ from services.callbacks import CallbackRequest, CallbackStore
 
 @pytest.fixture(scope="module")
 def domain():
-    return Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    return Domain.load(str(PROJECT_ROOT / "domain"))
 
 
 @pytest.fixture

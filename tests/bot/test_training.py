@@ -29,7 +29,8 @@ def test_fingerprint_is_stable_when_nothing_changes(project):
     "change",
     [
         lambda root: (root / "data" / "nlu" / "basics.yml").write_text("changed", encoding="utf-8"),
-        lambda root: (root / "domain.yml").write_text("changed", encoding="utf-8"),
+        lambda root: (root / "domain" / "responses.yml").write_text("changed", encoding="utf-8"),
+        lambda root: (root / "domain" / "core.yml").write_text("changed", encoding="utf-8"),
         lambda root: (root / "config.yml").write_text(
             (root / "config.yml").read_text(encoding="utf-8") + "\n# tuned\n", encoding="utf-8"
         ),
@@ -41,7 +42,15 @@ def test_fingerprint_is_stable_when_nothing_changes(project):
             "{}", encoding="utf-8"
         ),
     ],
-    ids=["nlu data", "domain", "config", "new rule file", "custom component", "spacy pipeline"],
+    ids=[
+        "nlu data",
+        "responses",
+        "domain core",
+        "config",
+        "new rule file",
+        "custom component",
+        "spacy pipeline",
+    ],
 )
 def test_fingerprint_changes_with_every_training_input(project, change):
     before = fingerprint(project)
@@ -53,3 +62,11 @@ def test_model_file_name_carries_the_fingerprint():
     path = model_path("abc123")
     assert path.name == f"{MODEL_PREFIX}abc123.tar.gz"
     assert path.parent == PROJECT_ROOT / "models"
+
+
+def test_training_reads_the_domain_folder_that_actions_i18n_writes():
+    from actions.i18n import RESPONSES_FILE
+    from bot.training import DOMAIN_PATH
+
+    assert DOMAIN_PATH in TRAINING_INPUTS
+    assert RESPONSES_FILE.parent == PROJECT_ROOT / DOMAIN_PATH

@@ -19,14 +19,21 @@ def problems_of_a_broken_project(tmp_path_factory):
     """One validation of a copy with three independent defects (each run of Rasa's validator
     takes about 15 s); every test below checks that its own defect is reported."""
     project = tmp_path_factory.mktemp("broken")
-    for name in ("data", "actions"):
+    for name in ("data", "actions", "domain"):
         shutil.copytree(PROJECT_ROOT / name, project / name)
     shutil.copy(PROJECT_ROOT / "config.yml", project / "config.yml")
-    domain = (PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8")
     # An intent without examples, and a response that nothing uses.
-    domain = domain.replace("  - inform\n", "  - inform\n  - unused_intent\n")
-    domain += '\n  utter_forgotten:\n    - text: "Nooit gebruikt."\n'
-    (project / "domain.yml").write_text(domain, encoding="utf-8")
+    core = project / "domain" / "core.yml"
+    core.write_text(
+        core.read_text(encoding="utf-8").replace("  - inform\n", "  - inform\n  - unused_intent\n"),
+        encoding="utf-8",
+    )
+    responses = project / "domain" / "responses.yml"
+    responses.write_text(
+        responses.read_text(encoding="utf-8")
+        + '  utter_forgotten:\n    - text: "Nooit gebruikt."\n',
+        encoding="utf-8",
+    )
     # An action that sends a response the domain lacks.
     (project / "actions" / "extra.py").write_text(
         'def run(dispatcher):\n    dispatcher.utter_message(response="missing_reply")\n',

@@ -32,7 +32,7 @@ from typing import Any
 import requests
 import yaml
 
-from actions.i18n import locale
+from actions.i18n import RESPONSES_FILE, locale
 from services.geo import distance_km, find_municipality, municipality_for_place
 
 HERE = Path(__file__).parent
@@ -41,7 +41,7 @@ ROOT = HERE.parent.parent
 REPORT = ROOT / "docs" / "task-success.md"
 FOLLOW_UPS = 2
 NEAR_KM = 16.0  # the same or a neighbouring municipality in West-Brabant
-# Which fact a question asks for (the responses of domain.yml, in every language).
+# Which fact a question asks for (the responses of domain/responses.yml, in every language).
 QUESTIONS = {
     "utter_ask_age": "age",
     "utter_ask_situation": "situation",
@@ -111,7 +111,7 @@ class Outcome:
 @cache
 def question_texts() -> dict[str, str]:
     """Text of every question variation -> the fact it asks for."""
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    domain = yaml.safe_load(RESPONSES_FILE.read_text(encoding="utf-8"))
     found: dict[str, str] = {}
     for response, fact in QUESTIONS.items():
         for variation in domain["responses"].get(response, []):

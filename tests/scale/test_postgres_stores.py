@@ -34,7 +34,7 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def domain():
-    return Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    return Domain.load(str(PROJECT_ROOT / "domain"))
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ NOW = 1_790_000_000.0
 
 @pytest.fixture(scope="module")
 def domain():
-    return Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    return Domain.load(str(PROJECT_ROOT / "domain"))
 
 
 def conversation(store, sender, last_seen):

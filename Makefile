@@ -56,13 +56,14 @@ $(SPACY_MODEL): $(STAMP) bot/spacy_pipeline.py
 spacy-model: $(SPACY_MODEL)
 
 train: $(SPACY_MODEL)
-	$(PY) -m bot.training
+	$(PY) -m tools.training
 
 run: $(SPACY_MODEL) web-build
+	$(PY) -m tools.training
 	$(PY) -m bot.launcher
 
 shell: $(SPACY_MODEL)
-	$(PY) -m bot.shell
+	$(PY) -m tools.shell
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -73,11 +74,11 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix .
 
 validate: $(STAMP)
-	$(PY) -m bot.validate
+	$(PY) -m tools.validate
 
 test-conversations: $(SPACY_MODEL)
-	$(PY) -m bot.training
-	$(RASA) test core --stories tests/conversations --model "$$($(PY) -m bot.training --print-path)" \
+	$(PY) -m tools.training
+	$(RASA) test core --stories tests/conversations --model "$$($(PY) -m tools.training --print-path)" \
 		--fail-on-prediction-errors --out var/test-results/core
 
 # The catalog and store tests start their own throwaway PostgreSQL from Debian's packages.
@@ -115,12 +116,12 @@ browser-bin:
 # conversation tests, test-scale and the stack tests, which need the model. pytest runs last so
 # that the run ends with its summary line. A missing browser fails the browser tests instead of
 # skipping them. `make validate` is not repeated here: pytest runs the same check
-# (tests/bot/test_validate.py::test_the_project_is_valid) and prints its problems.
+# (tests/tools/test_validate.py::test_the_project_is_valid) and prints its problems.
 test: export LEERWIJZER_REQUIRE_BROWSER := 1
 test: export LEERWIJZER_REQUIRE_BINARIES := 1
 test: web-build browser-bin postgres-bin scale-bin $(SPACY_MODEL) lint
 	@mkdir -p var; \
-	$(PY) -m bot.training > var/training.log 2>&1 & training=$$!; \
+	$(PY) -m tools.training > var/training.log 2>&1 & training=$$!; \
 	trap 'pkill -P $$training; kill $$training 2>/dev/null' INT TERM; \
 	$(PY) -m pytest -m "not stack"; tests=$$?; \
 	if [ $$tests -ne 0 ]; then pkill -P $$training; kill $$training 2>/dev/null; exit $$tests; fi; \
@@ -131,7 +132,7 @@ test: web-build browser-bin postgres-bin scale-bin $(SPACY_MODEL) lint
 
 # Cross-validation trains five models: about 20 minutes on 2 cores. Not part of `make test`.
 nlu-report: $(SPACY_MODEL)
-	$(PY) -m bot.nlu_report
+	$(PY) -m tools.nlu_report
 
 # Scale-out (docs/operations.md): PostgreSQL, Redis and nginx from Debian's packages. The other
 # tests in tests/scale (deploy files, stores on PostgreSQL) run with test-unit.
@@ -139,15 +140,15 @@ scale-bin:
 	bash deploy/local/apt-install.sh postgresql redis-server nginx
 
 test-scale: $(SPACY_MODEL) scale-bin
-	$(PY) -m bot.training
+	$(PY) -m tools.training
 	LEERWIJZER_SCALE_TEST=1 $(PY) -m pytest tests/scale/test_scale.py -s -p no:cacheprovider
 
 bench-load: $(SPACY_MODEL) scale-bin
-	$(PY) -m bot.training
-	$(PY) -m bot.bench_load --write-docs
+	$(PY) -m tools.training
+	$(PY) -m tools.bench_load --write-docs
 
 bench-catalog: $(STAMP) postgres-bin
-	$(PY) -m services.catalog.bench --write-docs
+	$(PY) -m tools.bench_catalog --write-docs
 
 purge: $(STAMP)
 	$(PY) -m bot.retention
@@ -156,11 +157,11 @@ purge: $(STAMP)
 # (tests/support/artifacts.py).
 screenshots: export LEERWIJZER_REQUIRE_BROWSER := 1
 screenshots: web-build browser-bin postgres-bin $(SPACY_MODEL)
-	$(PY) -m bot.training
+	$(PY) -m tools.training
 	LEERWIJZER_WRITE_DOCS=1 $(PY) -m pytest tests/browser -p no:cacheprovider
 
 task-success: postgres-bin $(SPACY_MODEL)
-	$(PY) -m bot.training
+	$(PY) -m tools.training
 	LEERWIJZER_WRITE_DOCS=1 $(PY) -m pytest tests/personas -p no:cacheprovider
 
 # Facts a citizen reads (schemes, contacts, regions, catalog records) and when they were checked.
@@ -168,11 +169,11 @@ check-content: $(STAMP)
 	$(PY) -m services.content_check
 
 fuzz: $(SPACY_MODEL)
-	$(PY) -m bot.training
+	$(PY) -m tools.training
 	FUZZ_MESSAGES=5000 $(PY) -m pytest -s tests/security/test_fuzz.py
 
 bench-budget: $(STAMP)
-	$(PY) -m services.budget.bench
+	$(PY) -m tools.bench_budget
 
 clean:
 	rm -rf var/log var/test-results .pytest_cache .ruff_cache

@@ -1,1 +1,2 @@
-"""Rasa-side code: settings, process launcher, training, channel connectors and NLU components."""
+"""Runtime: what runs inside Rasa or starts it (settings, launcher, channels, NLU components,
+tracker store, privacy, guard, retention). Tooling is in tools/."""

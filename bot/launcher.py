@@ -418,10 +418,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--only takes names from {', '.join(PROCESS_NAMES)}")
 
     ensure_env_file()
-    from bot.training import ensure_model  # deferred: imports Rasa
+    from bot.model import require_model
 
     config = settings()
-    model = ensure_model() if only is None or "rasa" in only else Path("no-model")
+    # `make run` trains first when needed (tools/training.py); the image has its model built in.
+    model = require_model() if only is None or "rasa" in only else Path("no-model")
     # Explicit handlers: a shell starts background jobs with SIGINT ignored, and a closed
     # terminal sends SIGHUP; either way every child must stop.
     for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

@@ -1,7 +1,7 @@
 """`python -m bot.rasa_cli ...`: Rasa's own command line (`python -m rasa ...`) with two
 performance fixes. The project runs every Rasa command through it: the servers the launcher
-starts (`run`), training (`train`, bot/training.py), the conversation tests (`test core`) and
-the cross-validation (`test nlu`, bot/nlu_report.py); bot/validate.py installs the same fixes.
+starts (`run`), training (`train`, tools/training.py), the conversation tests (`test core`) and
+the cross-validation (`test nlu`, tools/nlu_report.py); tools/validate.py installs the same fixes.
 
 Both fixes are about `jsonschema.validate(instance, schema)`, which checks the schema itself
 against the JSON Schema metaschema on every call:

@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 from bot.launcher import PROCESS_NAMES, StackError
-from bot.scale import PRODUCTION_NGINX, nginx_binary, nginx_config
 from bot.settings import PROJECT_ROOT
 from tests.conftest import SETTING_NAMES
 from tests.support.binaries import missing_binary
+from tools.scale import PRODUCTION_NGINX, nginx_binary, nginx_config
 
 DEPLOY = PROJECT_ROOT / "deploy"
 
@@ -40,7 +40,7 @@ def scale_config(base: Path, rules: str | None = None) -> str:
 
 def test_the_scale_test_runs_the_production_nginx_rules(tmp_path):
     """Every line of deploy/nginx/leerwijzer.conf is in the scale config, in order, except
-    the ones bot/scale.py swaps for loopback: upstream servers, `listen`, the access log."""
+    the ones tools/scale.py swaps for loopback: upstream servers, `listen`, the access log."""
     production = PRODUCTION_NGINX.read_text(encoding="utf-8").splitlines()
     scale = scale_config(tmp_path).splitlines()
     swapped = [
@@ -91,7 +91,7 @@ def test_no_proxy_rule_sets_a_cookie(tmp_path):
         p.relative_to(PROJECT_ROOT).as_posix(): p.read_text(encoding="utf-8", errors="replace")
         for p in files
     }
-    texts["bot/scale.py nginx_config"] = scale_config(tmp_path)
+    texts["tools/scale.py nginx_config"] = scale_config(tmp_path)
     assert "deploy/nginx/leerwijzer.conf" in texts and "deploy/k8s/leerwijzer.yaml" in texts
     # nginx's header and variables, nginx Plus's `sticky cookie`, the old route cookie, and
     # ingress-nginx's cookie affinity (`affinity: cookie`, `session-cookie-*`).

@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 
 from bot.privacy import mask_personal_numbers
-from bot.scale import (
+from tools.scale import (
     Citizen,
     ScaleStack,
     SocketIOVisit,
@@ -32,7 +32,7 @@ from bot.scale import (
     rasa_log_errors,
     socketio_visit,
 )
-from bot.training import ensure_model
+from tools.training import ensure_model
 
 CONVERSATIONS = int(os.environ.get("SCALE_CONVERSATIONS", "200"))
 FOLLOW_UPS = 1  # greet, search with a place, then course details or more results

@@ -21,8 +21,8 @@ import requests
 
 from bot.launcher import Stack
 from bot.settings import settings
-from bot.training import ensure_model
 from tests.support.ports import free_port
+from tools.training import ensure_model
 
 PORT_SETTINGS = ("RASA_PORT", "ACTION_PORT", "CATALOG_PORT", "BUDGET_PORT", "WEB_PORT")
 INHERITED = ("CATALOG_URL", "BUDGET_URL", "CORS_ORIGINS", "CATALOG_DATABASE_URL", "REDIS_URL")

@@ -17,7 +17,6 @@ import requests
 
 from bot.launcher import Stack
 from bot.settings import settings
-from bot.training import ensure_model
 from tests.bot.channels.conftest import (
     APP_SECRET,
     PHONE_NUMBER_ID,
@@ -28,6 +27,7 @@ from tests.bot.channels.conftest import (
 )
 from tests.bot.channels.fake_graph import FakeGraphApi
 from tests.support.stack import stack_environment
+from tools.training import ensure_model
 
 pytestmark = pytest.mark.stack
 NOT_NEEDED = ("web", "budget")  # a course search uses the catalog, the actions and Rasa

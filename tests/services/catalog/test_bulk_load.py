@@ -12,10 +12,10 @@ from datetime import date
 
 import pytest
 
-from services.catalog.bench import _params, searches
 from services.catalog.domain import CatalogBatch
 from services.catalog.routers.common import course_page, course_query
 from services.catalog.seed.generate import catalog
+from tools.bench_catalog import _params, searches
 
 from .conftest import STORE_KINDS, new_store
 

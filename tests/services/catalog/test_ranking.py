@@ -12,10 +12,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.catalog.bench import _params, searches, synthetic
 from services.catalog.routers.common import course_page, course_query
 from services.catalog.store import ranking
 from services.catalog.store.queries import CourseQuery, PageRequest
+from tools.bench_catalog import _params, searches, synthetic
 
 from .conftest import STORE_KINDS, new_store
 

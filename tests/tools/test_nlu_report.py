@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot import nlu_report
-from bot.nlu_report import RunInfo
+from tools import nlu_report
+from tools.nlu_report import RunInfo
 
 INFO = RunInfo(
     command="python -m rasa test nlu --cross-validation",

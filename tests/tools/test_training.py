@@ -3,7 +3,7 @@ import shutil
 import pytest
 
 from bot.settings import PROJECT_ROOT
-from bot.training import MODEL_PREFIX, TRAINING_INPUTS, fingerprint, model_path
+from tools.training import MODEL_PREFIX, TRAINING_INPUTS, fingerprint, model_path
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_model_file_name_carries_the_fingerprint():
 
 def test_training_reads_the_domain_folder_that_actions_i18n_writes():
     from actions.i18n import RESPONSES_FILE
-    from bot.training import DOMAIN_PATH
+    from tools.training import DOMAIN_PATH
 
     assert DOMAIN_PATH in TRAINING_INPUTS
     assert RESPONSES_FILE.parent == PROJECT_ROOT / DOMAIN_PATH

@@ -52,7 +52,7 @@ def main() -> int:
     if healthy(f"{config.rasa_url}/"):
         converse(config.rasa_url)
         return 0
-    from bot.training import ensure_model  # deferred: imports Rasa
+    from tools.training import ensure_model  # deferred: imports Rasa
 
     print("The stack is not running; starting it for this conversation ...")
     try:

@@ -1,6 +1,6 @@
 """Benchmark: p50/p95 of eligibility checks in-process and over HTTP.
 
-Run from the repository root: ``.venv/bin/python -m services.budget.bench`` (10,000 checks each;
+Run from the repository root: ``.venv/bin/python -m tools.bench_budget`` (10,000 checks each;
 ``--checks N`` for another count). Over HTTP the service runs as the launcher starts it (uvicorn
 in its own process, access log off) and one keep-alive client sends the requests one by one, so
 the figure is one request's latency, not throughput. Figures go to docs/performance.md.
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_http:
         rows.append(("over HTTP (uvicorn, httpx keep-alive)", over_http(bodies)))
     print(f"Machine: {machine()}")
-    print(f"Command: .venv/bin/python -m services.budget.bench  ({args.checks} checks per mode)\n")
+    print(f"Command: .venv/bin/python -m tools.bench_budget  ({args.checks} checks per mode)\n")
     print("| Mode | Checks | p50 | p95 | p99 |")
     print("|---|---|---|---|---|")
     for mode, samples in rows:

@@ -8,7 +8,7 @@ a question a form asks by itself (utter_ask_<slot>), or when a default action se
 intent without NLU examples is accepted when a button sends it ("/request_callback"). It also
 skips the warnings Rasa itself lists as expected (rasa.utils.common.EXPECTED_WARNINGS) and
 fails on every other warning, and on an action that sends a response the domain lacks.
-Run: `python -m bot.validate`.
+Run: `python -m tools.validate`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ import shutil
 import pytest
 
 from bot.settings import PROJECT_ROOT
-from bot.validate import responses_sent_by_actions, validate
+from tools.validate import responses_sent_by_actions, validate
 
 
 def test_the_project_is_valid():

@@ -11,7 +11,7 @@ pieces (preflight, health checks, process groups).
 `Citizen` is one REST conversation through nginx with the client protocol that never loses
 or doubles a message when a Rasa server dies mid-request: on 502/503/504 or a broken
 connection, read the conversation (HTTP API, through nginx) and resend only when the message
-was not recorded. Used by tests/scale/ and bot/bench_load.py. `socketio_visit` is the web
+was not recorded. Used by tests/scale/ and tools/bench_load.py. `socketio_visit` is the web
 widget's Socket.IO (long polling or WebSocket), for the proof that the proxy keeps a
 Socket.IO session on one server without a cookie.
 """
@@ -180,7 +180,7 @@ def _substitute(
     if count == 0 or (exactly_once and count != 1):
         raise StackError(
             f"{PRODUCTION_NGINX.name}: expected {'one line' if exactly_once else 'lines'} "
-            f"matching {pattern.pattern!r}, found {count}; bot/scale.py derives the scale "
+            f"matching {pattern.pattern!r}, found {count}; tools/scale.py derives the scale "
             "test's nginx config from it"
         )
     return text

@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from bot.nlu_entity_words import (
+from tools.nlu_entity_words import (
     LOOKUP_FILE,
     SKIPPED_TYPES,
     entity_type_by_value,
@@ -13,7 +13,7 @@ from bot.nlu_entity_words import (
 
 
 def test_committed_file_equals_the_generator_output():
-    # When this fails, synonyms.yml changed: run `python -m bot.nlu_entity_words` and commit.
+    # When this fails, synonyms.yml changed: run `python -m tools.nlu_entity_words` and commit.
     assert LOOKUP_FILE.read_text(encoding="utf-8") == render(tables())
     assert main(["--check"]) == 0
 

@@ -1,13 +1,13 @@
 """Load benchmark: turns/s, turn latency and peak memory at 1, 20 and 100 conversations.
 
-Run: `make bench-load` (`python -m bot.bench_load [--write-docs]`). Not a timed test.
+Run: `make bench-load` (`python -m tools.bench_load [--write-docs]`). Not a timed test.
 
-Three setups on loopback, each driven by the same bounded asyncio client (bot/scale.py):
+Three setups on loopback, each driven by the same bounded asyncio client (tools/scale.py):
 
 - floor: a bare `rasa init --no-prompt` assistant (trained once in var/bench/floor and
   reused), Rasa alone, REST channel; its conversation is the init bot's own small talk;
 - embedded: the launcher's Stack on SQLite (what `make run` starts), REST straight to Rasa;
-- scaled: bot/scale.py's ScaleStack (two Rasa servers on PostgreSQL and Redis, nginx).
+- scaled: tools/scale.py's ScaleStack (two Rasa servers on PostgreSQL and Redis, nginx).
 
 Leerwijzer's conversation is a course search: greeting, search with a place, then course
 details or more results (3 turns, with action calls and catalog searches); the floor's is
@@ -38,8 +38,8 @@ from pathlib import Path
 import aiohttp
 
 from bot.launcher import Stack, healthy
-from bot.scale import Citizen, ScaleStack, course_search, scaled_settings
 from bot.settings import PROJECT_ROOT, settings
+from tools.scale import Citizen, ScaleStack, course_search, scaled_settings
 
 LEVELS = (1, 20, 100)
 CONVERSATIONS = {1: 20, 20: 20, 100: 100}  # per level: bounded work, 3 turns each (60 turns at 1)
@@ -333,7 +333,7 @@ def report(
         f"Machine: {machine()}. Measured {datetime.date.today().isoformat()}. Load average "
         f"(1 / 5 min) when each setup started, from other work on the machine: {load_text}.",
         "",
-        "Command: `make bench-load` (`python -m bot.bench_load --write-docs`). Conversations "
+        "Command: `make bench-load` (`python -m tools.bench_load --write-docs`). Conversations "
         "per level: " + ", ".join(f"{k} concurrent: {v}" for k, v in CONVERSATIONS.items()) + ".",
         "",
         "| Setup | Concurrent | Turns | Turns/s | p50 ms | p95 ms | p99 ms | Failed |",
@@ -388,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         "--setups", default="floor,embedded,scaled", help="comma-separated subset to run"
     )
     args = parser.parse_args(argv)
-    from bot.training import ensure_model  # deferred: imports Rasa
+    from tools.training import ensure_model  # deferred: imports Rasa
 
     model = ensure_model()
     loads: dict[str, tuple[float, ...]] = {}

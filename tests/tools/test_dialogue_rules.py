@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import yaml
 
-from bot import dialogue_rules
+from tools import dialogue_rules
 
 
 def test_generated_rules_file_is_up_to_date():
     on_disk = dialogue_rules.RULES_FILE.read_text(encoding="utf-8")
-    assert on_disk == dialogue_rules.render(), "run: python -m bot.dialogue_rules"
+    assert on_disk == dialogue_rules.render(), "run: python -m tools.dialogue_rules"
 
 
 def test_every_form_answers_every_interruption_and_resumes():

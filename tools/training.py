@@ -3,53 +3,24 @@
 The model file name carries a content hash of everything that shapes the model
 (training data, domain, config, custom NLU components, the spaCy pipeline and the
 Rasa version), so an unchanged project reuses its model instead of retraining.
-Run: `python -m bot.training` (prints the model path).
+Run: `python -m tools.training` (prints the model path). Which model belongs to the inputs is
+bot/model.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import subprocess
 import sys
-from collections.abc import Iterable
-from importlib.metadata import version
 from pathlib import Path
 
+from bot.model import MODEL_PREFIX, MODELS_DIR, TRAINING_INPUTS, fingerprint, model_path
 from bot.rasa_cli import DOMAIN_PATH
 from bot.settings import PROJECT_ROOT
-from bot.spacy_pipeline import configured_model_dir, ensure_pipeline
+from bot.spacy_pipeline import ensure_pipeline
 
-MODEL_PREFIX = "leerwijzer-"
-MODELS_DIR = PROJECT_ROOT / "models"
+__all__ = ["MODEL_PREFIX", "TRAINING_INPUTS", "ensure_model", "fingerprint", "model_path"]
 KEEP_MODELS = 3
-# The domain is the folder domain/: core.yml and responses.yml, generated from actions/locales/.
-TRAINING_INPUTS = ("data", DOMAIN_PATH, "config.yml", "bot/components")
-
-
-def _files(paths: Iterable[Path]) -> list[Path]:
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-        elif path.is_file():
-            found.append(path)
-    return sorted(found)
-
-
-def fingerprint(root: Path = PROJECT_ROOT) -> str:
-    # The installed version from package metadata: importing Rasa would cost seconds.
-    digest = hashlib.sha256(f"rasa={version('rasa')}\n".encode())
-    spacy_meta = configured_model_dir(root) / "meta.json"
-    inputs = [root / name for name in TRAINING_INPUTS] + [spacy_meta]
-    for file in _files(inputs):
-        digest.update(str(file.relative_to(root)).encode() + b"\0")
-        digest.update(file.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
-
-
-def model_path(fp: str | None = None) -> Path:
-    return MODELS_DIR / f"{MODEL_PREFIX}{fp or fingerprint()}.tar.gz"
 
 
 def _prune_old_models(keep: Path) -> None:

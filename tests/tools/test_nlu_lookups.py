@@ -1,6 +1,7 @@
 import yaml
 
-from bot.nlu_lookups import (
+from services import geo
+from tools.nlu_lookups import (
     LOOKUP_FILE,
     LOOKUP_NAME,
     PLACES_THAT_ARE_WORDS,
@@ -10,11 +11,10 @@ from bot.nlu_lookups import (
     render,
     spellings,
 )
-from services import geo
 
 
 def test_committed_lookup_file_equals_the_generator_output():
-    # When this fails, services/geo changed: run `python -m bot.nlu_lookups` and commit.
+    # When this fails, services/geo changed: run `python -m tools.nlu_lookups` and commit.
     assert LOOKUP_FILE.read_text(encoding="utf-8") == render(lookup_entries())
     assert main(["--check"]) == 0
 

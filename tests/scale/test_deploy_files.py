@@ -174,3 +174,13 @@ def test_docs_describe_the_deploy_files():
     operations = Path(PROJECT_ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     for name in ("docker-compose.yml", "leerwijzer.yaml", "leerwijzer.conf", "make test-scale"):
         assert name in operations
+
+
+def test_the_image_carries_no_tooling_and_no_tests():
+    """The Dockerfile copies the runtime only; tools/ is used to train at build time and removed."""
+    dockerfile = (PROJECT_ROOT / "deploy" / "docker" / "Dockerfile").read_text(encoding="utf-8")
+    copies = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")]
+    assert not [c for c in copies if c.startswith(("tests", "deploy/local", ".venv"))]
+    assert "rm -rf tools" in dockerfile
+    for package in ("actions", "bot", "services", "domain"):
+        assert package in copies

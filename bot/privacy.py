@@ -28,6 +28,12 @@ REGION = "NL"
 # Candidates only; stdnum decides. BSN: digits separated by at most one space, dot or dash
 # ("123 456 782", "1234.56.782"). IBAN: country, check digits, 11-30 letters or digits.
 _BSN = re.compile(r"(?<![\w+])(\d(?:[ .\-]?\d){7,8})(?![\w])")
+# Eight digits can pass the eleven test, so a school year ("2024-2025") or a date
+# ("12-03-2025") written with separators would read as a BSN and bring the BSN warning.
+# Nobody writes a BSN in those shapes: they are never taken for one.
+_NOT_A_BSN = re.compile(
+    r"(?:19|20)\d{2}[ .\-/](?:19|20)\d{2}|\d{1,2}[.\-]\d{1,2}[.\-](?:19|20)\d{2}"
+)
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 # A Dutch postcode (1000-9999 + two letters) with an optional house number next to it.
@@ -51,7 +57,11 @@ def is_valid_bsn(number: str) -> bool:
 
 
 def find_bsns(text: str) -> list[str]:
-    return [m.group(1) for m in _BSN.finditer(text) if is_valid_bsn(m.group(1))]
+    return [
+        m.group(1)
+        for m in _BSN.finditer(text)
+        if is_valid_bsn(m.group(1)) and not _NOT_A_BSN.fullmatch(m.group(1))
+    ]
 
 
 def contains_bsn(text: str) -> bool:

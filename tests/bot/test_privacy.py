@@ -88,3 +88,14 @@ def test_contains_bsn():
 )  # fmt: skip
 def test_normalize_phone(typed, e164):
     assert normalize_phone(typed) == e164
+
+
+def test_a_school_year_or_a_date_is_not_taken_for_a_bsn():
+    # "2024-2025" and "18-01-2024" pass the eleven test as eight digits; nobody writes a BSN
+    # in those shapes, so they bring no BSN warning.
+    assert is_valid_bsn("20242025") and is_valid_bsn("18012024")
+    assert not contains_bsn("Welke cursus begint in schooljaar 2024-2025?")
+    assert not contains_bsn("Mijn afspraak is op 18-01-2024.")
+    assert not contains_bsn("de lessen van 2016/2017")
+    assert contains_bsn("mijn bsn is 123456782")
+    assert contains_bsn("BSN: 1234.56.782")

@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 from actions.clients import ServiceUnavailable
 from actions.clients.catalog import CourseDetails, CourseSearch, CourseSummary, UsesCatalog
 from actions.contacts import message_placeholders
-from actions.dutch import format_cost, format_date
+from actions.dutch import format_cost, format_date, format_schedule
 from actions.i18n import DEFAULT_LANGUAGE, ISO_639_2, language_of, say, strings
 from actions.places import ONLINE, canonical_municipality, nearby
 from actions.vocabulary import UNKNOWN, known, known_topics
@@ -76,7 +76,7 @@ def describe_course(
     if start:
         lines.append(say(language, "start", date=start))
     if course.schedule:
-        lines.append(say(language, "when", schedule=course.schedule))
+        lines.append(say(language, "when", schedule=format_schedule(course.schedule, language)))
     lines.append(say(language, "cost", cost=format_cost(course.cost_eur, language)))
     if course.provider:
         lines.append(say(language, "by", provider=course.provider))

@@ -32,6 +32,25 @@ def format_date(value: str | date | None, language: str = DEFAULT_LANGUAGE) -> s
     return babel_date(day, "full", locale=_locale(language))
 
 
+# The catalog writes a course's schedule in Dutch ("dinsdag 10:00-12:00"); CLDR's weekday
+# index (Monday = 0) gives the same day in the person's language.
+DUTCH_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+_DUTCH_WEEKDAY = re.compile(r"(?<!\w)(" + "|".join(DUTCH_WEEKDAYS) + r")(?!\w)", re.IGNORECASE)
+
+
+def format_schedule(schedule: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The catalog's Dutch schedule with its weekdays in the person's language:
+    'dinsdag 10:00-12:00' -> 'Tuesday 10:00-12:00' (en); Dutch as it is."""
+    if language == DEFAULT_LANGUAGE or not schedule:
+        return schedule
+    names = Locale.parse(_locale(language)).days["format"]["wide"]
+
+    def day(match: re.Match[str]) -> str:
+        return names[DUTCH_WEEKDAYS.index(match.group(1).lower())]
+
+    return _DUTCH_WEEKDAY.sub(day, schedule)
+
+
 def format_cost(amount_eur: float | None, language: str = DEFAULT_LANGUAGE) -> str:
     """Euros as the language writes them: '€ 5', '€ 12,50' (nl, a no-break space), '€5' (en);
     whole euros without cents; 0 and None in words ('gratis', 'prijs onbekend')."""

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.clients import ServiceUnavailable
 from actions.clients.catalog import Organization, UsesCatalog
 from actions.contacts import callback_desk, fallback_contact, message_placeholders
+from actions.dutch import format_schedule
 from actions.i18n import DEFAULT_LANGUAGE, language_of, say, strings
 from actions.places import canonical_municipality
 from actions.vocabulary import HELP_KINDS, UNKNOWN, known
@@ -52,7 +53,7 @@ def hours_line(hours: str, language: str, key: str) -> str:
     'Inloop: op afspraak', which says both)."""
     if "afspraak" in hours.lower() and not any(ch.isdigit() for ch in hours):
         return say(language, "by_appointment")
-    return say(language, key, hours=hours)
+    return say(language, key, hours=format_schedule(hours, language))
 
 
 def hours_unsure(organization: Organization, language: str) -> str:

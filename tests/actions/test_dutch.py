@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from actions.dutch import format_cost, format_date, parse_age
+from actions.dutch import format_cost, format_date, format_schedule, parse_age
 from actions.i18n import LANGUAGES
 
 NBSP, NNBSP, RLM = "\u00a0", "\u202f", "\u200f"
@@ -106,3 +106,18 @@ def test_an_amount_follows_the_language(language, whole, cents, free, unknown):
 )
 def test_parse_age_reads_digits_and_dutch_number_words(text, age):
     assert parse_age(text) == age
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nl", "dinsdag 10:00-12:00, Donderdag 19:00"),
+        ("en", "Tuesday 10:00-12:00, Thursday 19:00"),
+        ("tr", "Salı 10:00-12:00, Perşembe 19:00"),
+        ("pl", "wtorek 10:00-12:00, czwartek 19:00"),
+    ],
+)
+def test_the_catalogs_dutch_weekdays_are_said_in_the_persons_language(language, expected):
+    assert format_schedule("dinsdag 10:00-12:00, Donderdag 19:00", language) == expected
+    assert format_schedule("", language) == ""
+    assert format_schedule("op afspraak", language) == "op afspraak"  # no weekday: as it is

@@ -123,7 +123,7 @@ def test_a_course_in_english_keeps_its_dutch_name_and_shows_its_languages():
         "Klik & Tik",
         "Where: online, from home",
         "Start: Tuesday, 12 January 2027",
-        "When: dinsdag 10:00-12:00",
+        "When: Tuesday 10:00-12:00",
         "Cost: free",
         "By: Bibliotheek Breda",
         "Taught in: Dutch",

@@ -156,3 +156,10 @@ def test_a_national_organization_without_a_desk_shows_its_web_site():
     }
     text = describe_organization(Organization.from_ooapi(item), "tr")
     assert say("tr", "apply_at", url="https://www.digid.nl") in text
+
+
+def test_walk_in_hours_say_their_weekday_in_the_persons_language():
+    from actions.support import hours_line
+
+    assert hours_line("dinsdag 10:00-12:00", "en", "walk_in").endswith("Tuesday 10:00-12:00")
+    assert "wtorek 10:00-12:00" in hours_line("dinsdag 10:00-12:00", "pl", "walk_in")

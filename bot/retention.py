@@ -62,9 +62,19 @@ def configured_tracker_store() -> Any:
     from bot.launcher import child_environment
 
     settings().tracker_db.parent.mkdir(parents=True, exist_ok=True)
-    for name, value in child_environment(settings()).items():
-        os.environ.setdefault(name, value)  # the ${...} values that endpoints.yml uses
-    endpoints = read_endpoints_from_path(str(PROJECT_ROOT / "endpoints.yml"))
+    # endpoints.yml reads ${...} values from the environment: set them while it is read, then
+    # put the environment back, so that nothing started later in this process inherits them.
+    added = {
+        name: value
+        for name, value in child_environment(settings()).items()
+        if name not in os.environ
+    }
+    os.environ.update(added)
+    try:
+        endpoints = read_endpoints_from_path(str(PROJECT_ROOT / "endpoints.yml"))
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
     config = endpoints.tracker_store
     if config is not None:
         config.kwargs.pop("retention_schedule", None)  # a one-off run needs no schedule

@@ -7,16 +7,17 @@ the Rasa server's tracker store (endpoints.yml `retention_schedule: true`).
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import yaml
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.utils.io import read_yaml_file
 
 import bot.retention as retention
 from bot.settings import PROJECT_ROOT, settings
@@ -92,8 +93,12 @@ def test_make_purge_uses_the_configured_stores(tmp_path, clean_settings, domain,
     callbacks.add(callback(), now=datetime.now(timezone.utc) - timedelta(days=40))
     kept = callbacks.add(callback())
     settings.cache_clear()
+    before = dict(os.environ)
     assert retention.main([]) == 0
     assert "Deleted conversations: 1; call-back requests: 1." in capsys.readouterr().out
+    # The values endpoints.yml needed were set only while it was read: a stack started later
+    # in the same process must not inherit this run's tracker store.
+    assert dict(os.environ) == before
     assert senders(config.tracker_db) == {"new"}
     assert [r.reference for r in callbacks.open_requests()] == [kept.reference]
 
@@ -168,7 +173,10 @@ def test_a_failing_run_does_not_stop_the_schedule(caplog):
 
 def test_the_rasa_tracker_store_starts_the_daily_schedule(tmp_path, domain, monkeypatch):
     """endpoints.yml turns it on; the store Rasa creates then purges itself every day."""
-    endpoint = read_yaml_file(str(PROJECT_ROOT / "endpoints.yml"))["tracker_store"]
+    # Plain YAML: the ${...} values are the launcher's to set, not this test's.
+    endpoint = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8"))[
+        "tracker_store"
+    ]
     assert endpoint["type"] == "bot.tracker_store.PrivacyTrackerStore"
     assert endpoint["retention_schedule"] is True
 

@@ -8,6 +8,7 @@ import pytest
 
 from bot.settings import settings
 from tests.support import tracked
+from tests.support.postgres import throwaway_cluster
 
 # Settings read by bot/settings.py; tests start from a clean slate of these.
 SETTING_NAMES = (
@@ -32,6 +33,13 @@ def clean_settings(monkeypatch, tmp_path):
     settings.cache_clear()
     yield monkeypatch
     settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """One throwaway PostgreSQL cluster for the session (tests/support/postgres.py)."""
+    with throwaway_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,8 @@ from bot.channels.whatsapp import WhatsAppConfig
 from bot.channels.whatsapp_store import Choice, open_whatsapp_store
 from bot.settings import PROJECT_ROOT, settings
 from bot.tracker_store import PrivacyTrackerStore
-from deploy.local.throwaway_postgres import PostgresUnavailable, ThrowawayPostgres
 from services.callbacks import CallbackRequest, CallbackStore
+from tests.support.postgres import new_database
 
 
 @pytest.fixture(scope="module")
@@ -195,26 +195,12 @@ def test_a_linked_store_that_fails_does_not_stop_the_others(store, domain, linke
     assert callbacks.open_requests() == []
 
 
-@pytest.fixture(scope="module")
-def postgres_cluster():
-    if os.environ.get("LEERWIJZER_SKIP_POSTGRES") == "1":
-        pytest.skip("LEERWIJZER_SKIP_POSTGRES=1")
-    try:
-        cluster = ThrowawayPostgres().start()
-    except PostgresUnavailable as exc:
-        pytest.fail(f"PostgreSQL needed for the forget test on PostgreSQL: {exc}")
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-
-
 def test_forget_me_on_postgresql(postgres_cluster, domain, clean_settings, tmp_path):
     """The scaled setup: tracker, call-back and WhatsApp stores all on PostgreSQL."""
     clean_settings.setenv("VAR_DIR", str(tmp_path / "var"))
-    clean_settings.setenv("CALLBACK_DATABASE_URL", postgres_cluster.create_database("callbacks"))
-    clean_settings.setenv("WHATSAPP_STORE_URL", postgres_cluster.create_database("whatsapp"))
-    url = make_url(postgres_cluster.create_database("tracker"))
+    clean_settings.setenv("CALLBACK_DATABASE_URL", new_database(postgres_cluster, "callbacks"))
+    clean_settings.setenv("WHATSAPP_STORE_URL", new_database(postgres_cluster, "whatsapp"))
+    url = make_url(new_database(postgres_cluster, "tracker"))
     store = PrivacyTrackerStore(
         domain=domain, dialect="postgresql", host=url.host, port=url.port,
         db=url.database, username=url.username, password=url.password,

@@ -23,6 +23,7 @@ import bot.retention as retention
 from bot.settings import PROJECT_ROOT, settings
 from bot.tracker_store import PrivacyTrackerStore
 from services.callbacks import CallbackRequest, CallbackStore
+from tests.support.postgres import new_database
 
 DAY = 86400.0
 NOW = 1_790_000_000.0
@@ -223,22 +224,9 @@ def test_the_schedule_can_be_switched_off(clean_settings, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def postgres_url():
-    """A throwaway PostgreSQL database (deploy/local/throwaway_postgres.py)."""
-    import os
-
-    from deploy.local.throwaway_postgres import PostgresUnavailable, ThrowawayPostgres
-
-    if os.environ.get("LEERWIJZER_SKIP_POSTGRES") == "1":
-        pytest.skip("LEERWIJZER_SKIP_POSTGRES=1")
-    try:
-        cluster = ThrowawayPostgres().start()
-    except PostgresUnavailable as exc:
-        pytest.fail(f"PostgreSQL needed for the retention test: {exc}")
-    try:
-        yield cluster.create_database("retention")
-    finally:
-        cluster.stop()
+def postgres_url(postgres_cluster):
+    """A throwaway PostgreSQL database (tests/support/postgres.py)."""
+    return new_database(postgres_cluster, "retention")
 
 
 def test_purge_works_on_postgresql(postgres_url, domain, clean_settings):

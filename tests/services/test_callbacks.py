@@ -1,15 +1,13 @@
 import json
-import os
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
-from deploy.local.throwaway_postgres import PostgresUnavailable, ThrowawayPostgres
 from services.callbacks import CallbackRequest, CallbackStore
 from services.callbacks.store import REFERENCE_ALPHABET, requests_table, sender_key
+from tests.support.postgres import new_database
 
 
 @pytest.fixture
@@ -51,22 +49,6 @@ def test_delete_one(store):
 
 # -- forgetting a conversation: its requests go, other conversations' stay (SQLite, PostgreSQL)
 
-_databases = iter(range(1, 10_000))
-
-
-@pytest.fixture(scope="module")
-def postgres_cluster() -> Iterator[ThrowawayPostgres]:
-    if os.environ.get("LEERWIJZER_SKIP_POSTGRES") == "1":
-        pytest.skip("LEERWIJZER_SKIP_POSTGRES=1")
-    try:
-        cluster = ThrowawayPostgres().start()
-    except PostgresUnavailable as exc:
-        pytest.fail(f"PostgreSQL needed for the call-back store tests: {exc}")
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request, tmp_path) -> str:
@@ -74,7 +56,7 @@ def url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'callbacks.db'}"
     cluster = request.getfixturevalue("postgres_cluster")
-    return cluster.create_database(f"callbacks_{next(_databases)}")
+    return new_database(cluster, "callbacks")
 
 
 def rows(url: str) -> list[dict]:

@@ -6,9 +6,7 @@ each test that says "two processes" uses two store objects (two engines) on one 
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -25,22 +23,13 @@ from bot.channels.whatsapp_store import (
     open_whatsapp_store,
     users_table,
 )
-from deploy.local.throwaway_postgres import PostgresUnavailable, ThrowawayPostgres
+from tests.support.postgres import new_database
 
 
 @pytest.fixture(scope="module")
-def postgres_database() -> Iterator[str]:
+def postgres_database(postgres_cluster) -> str:
     """One throwaway PostgreSQL database for this module; emptied before each test."""
-    if os.environ.get("LEERWIJZER_SKIP_POSTGRES") == "1":
-        pytest.skip("LEERWIJZER_SKIP_POSTGRES=1")
-    try:
-        cluster = ThrowawayPostgres().start()
-    except PostgresUnavailable as exc:
-        pytest.fail(f"PostgreSQL needed for the shared-store tests: {exc}")
-    try:
-        yield cluster.create_database("whatsapp")
-    finally:
-        cluster.stop()
+    return new_database(postgres_cluster, "whatsapp")
 
 
 def empty_postgres(request) -> str:

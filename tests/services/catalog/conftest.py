@@ -7,7 +7,6 @@ install command, unless LEERWIJZER_SKIP_POSTGRES=1 says to skip them on purpose.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -16,29 +15,14 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from deploy.local.throwaway_postgres import PostgresUnavailable, ThrowawayPostgres
 from services.catalog.app import create_app
 from services.catalog.config import CatalogConfig
 from services.catalog.seed import ensure_example_catalog
 from services.catalog.store import SqlStore, open_store
 from tests.support.ports import free_port
+from tests.support.postgres import new_database
 
 STORE_KINDS = ("sqlite", "postgresql")
-_databases = iter(range(1, 10_000))
-
-
-@pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[ThrowawayPostgres]:
-    if os.environ.get("LEERWIJZER_SKIP_POSTGRES") == "1":
-        pytest.skip("LEERWIJZER_SKIP_POSTGRES=1")
-    try:
-        cluster = ThrowawayPostgres().start()
-    except PostgresUnavailable as exc:
-        pytest.fail(f"PostgreSQL needed for the catalog tests: {exc}")
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 def new_store(kind: str, request: pytest.FixtureRequest, tmp_path_factory) -> SqlStore:
@@ -46,7 +30,7 @@ def new_store(kind: str, request: pytest.FixtureRequest, tmp_path_factory) -> Sq
     if kind == "sqlite":
         return open_store(str(tmp_path_factory.mktemp("catalog") / "catalog.db"))
     cluster = request.getfixturevalue("postgres_cluster")
-    return open_store(cluster.create_database(f"catalog_{next(_databases)}"))
+    return open_store(new_database(cluster, "catalog"))
 
 
 @pytest.fixture(scope="module", params=STORE_KINDS)

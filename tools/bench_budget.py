@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import socket
 import statistics
@@ -26,6 +25,7 @@ import httpx
 from services.budget.eligibility import eligibility_for
 from services.budget.profile import Goal, Profile, Situation
 from services.budget.schemes import load_schemes
+from tools.machine import describe_machine
 
 ROOT = Path(__file__).resolve().parents[2]
 MUNICIPALITIES = ["Breda", "etten leur", "GM0777", "Tilburg", "Roosendaal", "Atlantis", None]
@@ -116,27 +116,9 @@ def _wait_healthy(session: httpx.Client, url: str, server: subprocess.Popen) -> 
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        total_kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f", {round(total_kb / 1024 / 1024)} GB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    load = ""
-    if hasattr(os, "getloadavg"):
-        load = f", load average {os.getloadavg()[0]:.1f} at the start"
-    return (
-        f"{cpu}, {os.cpu_count()} cores{memory} ({platform.machine()}), "
-        f"Python {platform.python_version()}, {platform.system()}{load}"
-    )
+    if not hasattr(os, "getloadavg"):
+        return describe_machine()
+    return f"{describe_machine()}, load average {os.getloadavg()[0]:.1f} at the start"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,6 @@ import argparse
 import functools
 import itertools
 import os
-import platform
 import random
 import re
 import shutil
@@ -31,7 +30,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -42,6 +40,7 @@ from services.catalog.domain import Address, CatalogBatch, Course, Offering, Org
 from services.catalog.routers.common import CourseParams, course_page, course_query
 from services.catalog.seed.generate import _documents
 from services.catalog.store import SqlStore, open_store
+from tools.machine import describe_machine
 
 DOCS = REPO_ROOT / "docs" / "performance.md"
 SECTION = "## Catalog service"
@@ -333,23 +332,7 @@ def over_http(database_url: str, workload: list[dict[str, Any]]) -> dict[str, fl
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        memory = next(
-            int(re.findall(r"\d+", line)[0]) // (1024 * 1024)
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-    except (OSError, StopIteration, IndexError):
-        memory = 0
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {memory} GB RAM, {platform.system()} "
-        f"{platform.machine()}, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
+    return f"{describe_machine()}, SQLite {sqlite3.sqlite_version}"
 
 
 def run_store(kind: str, courses: int, workload: list[dict[str, Any]], pg_url: str | None) -> dict:

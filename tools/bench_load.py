@@ -23,9 +23,7 @@ import asyncio
 import datetime
 import json
 import os
-import platform
 import random
-import re
 import shutil
 import socket
 import subprocess
@@ -39,6 +37,7 @@ import aiohttp
 
 from bot.launcher import Stack, healthy
 from bot.settings import PROJECT_ROOT, settings
+from tools.machine import describe_machine
 from tools.scale import Citizen, ScaleStack, course_search, scaled_settings
 
 LEVELS = (1, 20, 100)
@@ -297,16 +296,7 @@ def _postmaster_pgid(scale: ScaleStack) -> int:
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {mem_kb / 1024 / 1024:.0f} GB RAM, "
-        f"{platform.machine()}, Python {platform.python_version()}"
-    )
+    return describe_machine()
 
 
 def table(name: str, results: list[LevelResult]) -> list[str]:

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.clients import ServiceUnavailable
-from actions.clients.budget import BudgetClient, SchemeResult
+from actions.clients.budget import PROFILE_FIELDS, BudgetClient, SchemeResult
 from actions.contacts import message_placeholders
 from actions.dutch import parse_age
 from actions.i18n import DEFAULT_LANGUAGE, language_of, say, strings
@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 GOALS_WHERE_INTEGRATION_MATTERS = ("basic_skills", "dutch_language")
 INTEGRATION_ANSWERS = {"yes": True, "no": False, UNKNOWN: None}
 BUDGET_SLOTS = ("age", "situation", "goal", "integration_obligation", "municipality")
+# Answers the assistant never asks for (a low income: only what the person said).
+NEVER_ASKED = tuple(field for field in PROFILE_FIELDS if field not in BUDGET_SLOTS)
 SCHEME_SLOT = "scheme_asked"
 # scheme_asked for "do I have to pay this myself?" about a subject: the scheme that fits best.
 BEST = "best"
@@ -89,7 +91,7 @@ def said_low_income(tracker: Tracker) -> bool | None:
 def income_beside_the_point(result: SchemeResult) -> bool:
     """Help for a low income, for someone who said nothing about money: never brought up (an
     advisor does not ask about income unprompted); named once the person says money is short."""
-    return result.status == "maybe" and "low_income" in result.missing
+    return result.status == "maybe" and any(f in result.missing for f in NEVER_ASKED)
 
 
 def budget_questions(tracker: Tracker) -> list[str]:
@@ -109,8 +111,8 @@ def budget_questions(tracker: Tracker) -> list[str]:
     if scheme and scheme != BEST_NOT_EMPLOYER:
         results = _results(tracker)
         result = next((r for r in results if r.scheme_id == scheme), None)
-        if result and "low_income" in result.missing:
-            return []  # income is never asked: the answer says where to ask, at once
+        if result and any(f in result.missing for f in NEVER_ASKED):
+            return []  # what is never asked decides: the answer says where to ask, at once
         return [slot for slot in BUDGET_SLOTS if result and slot in result.missing]
     # Everything that may fit: the situation decides most schemes, and is the one question asked
     # before the answer (which says what else would make it surer). Whether someone must do

@@ -84,8 +84,9 @@ def said_low_income(tracker: Tracker) -> bool | None:
         for event in tracker.events_after_latest_restart()
         if event.get("event") == "user"
     ]
-    texts.append((tracker.latest_message or {}).get("text") or "")
-    return True if any(understand(text, languages).no_money for text in texts) else None
+    texts.append((tracker.latest_message or {}).get("text") or "")  # also in events when real
+    said = any(understand(text, languages).no_money for text in dict.fromkeys(texts))
+    return True if said else None
 
 
 def income_beside_the_point(result: SchemeResult) -> bool:

@@ -44,10 +44,10 @@ from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from actions.i18n import DEFAULT_LANGUAGE, LANGUAGES, strings
+from bot.settings import MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS = 2000
 REDIS_RETRY_SECONDS = 30.0  # how long to count in memory after Redis failed
 KEY_NAMESPACE = "leerwijzer:ratelimit"  # first part of every counter key (in Redis too)
 

@@ -37,6 +37,10 @@ def _env_number(name: str, default: int | float) -> int | float:
         raise SystemExit(f"Setting {name} must be {what}, got {raw!r}.") from exc
 
 
+# The longest message a citizen may send (the widget and kiosk stop at the same length).
+MAX_MESSAGE_CHARS = 2000
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str
@@ -58,7 +62,7 @@ class Settings:
     # Abuse limits for every input channel (bot/guard.py) and the retention job.
     rate_limit_messages: int = 30
     rate_limit_window_seconds: float = 60.0
-    max_message_chars: int = 2000
+    max_message_chars: int = MAX_MESSAGE_CHARS
     redis_url: str = ""
     retention_every_hours: float = 24.0
     # Scale-out (docs/operations.md): shared stores and where the action server is.
@@ -147,7 +151,7 @@ def settings() -> Settings:
         cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
         rate_limit_messages=_env_number("RATE_LIMIT_MESSAGES", 30),
         rate_limit_window_seconds=_env_number("RATE_LIMIT_WINDOW_SECONDS", 60.0),
-        max_message_chars=_env_number("MAX_MESSAGE_CHARS", 2000),
+        max_message_chars=_env_number("MAX_MESSAGE_CHARS", MAX_MESSAGE_CHARS),
         redis_url=_env("REDIS_URL", ""),
         retention_every_hours=_env_number("RETENTION_EVERY_HOURS", 24.0),
         callback_desk_name=_env("CALLBACK_DESK_NAME", "").strip(),

@@ -27,8 +27,9 @@ KEY_RESPONSES = sorted(
     | {name for name in DUTCH if name.startswith("utter_ask_")}
 )  # fmt: skip
 # Texts outside the responses that are whole sentences a citizen reads (the rest of `strings`
-# are labels and fragments that actions put together): the guard's refusals, WhatsApp's texts.
-SENTENCE_GROUPS = ("refusals", "whatsapp")
+# are labels and fragments that actions put together): the guard's refusals, WhatsApp's texts
+# and the widget's and kiosk's texts.
+SENTENCE_GROUPS = ("refusals", "whatsapp", "widget")
 
 
 def variations() -> list[tuple[str, str, dict]]:

@@ -4,8 +4,9 @@ The Dutch texts are checked for plain language in tests/test_domain.py. Here, on
 files actions/locales/<code>.yml: each other language translates every Dutch response of nl.yml
 (and nothing else), with its placeholders ({phone}, {name}, ...) and as many button titles as
 the Dutch response has buttons; it is not Dutch left by accident (or the wrong language); and
-the same holds for the `strings`. domain/responses.yml, which Rasa reads, is generated from the
-locale files and must be in step with them (`python -m actions.i18n`).
+the same holds for the `strings`, with the widget's and kiosk's texts in `strings.widget`.
+domain/responses.yml, which Rasa reads, and web/widget/strings.js are generated from the locale
+files and must be in step with them (`python -m actions.i18n`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from actions.i18n import (
     DEFAULT_LANGUAGE,
     OTHER_LANGUAGES,
     RESPONSES_FILE,
-    build_responses,
+    generated_files,
     locale,
 )
 from bot.components.language_detection import detect
@@ -37,7 +38,8 @@ DUTCH_WORDS = {"het", "een", "niet", "wilt", "kunt", "uw", "ik", "welke", "graag
 INFORMAL = {
     "tr": r"\b(sen|seni|senin|sana)\b",
     "uk": r"(?<!\w)(ти|тебе|тобі|твій|твоя|твоє)(?!\w)",
-    "pl": r"(?<!\w)(ty|cię|ciebie|twój|twoja|twoje|pan|pani|pana|panu|panią)(?!\w)",
+    "pl": r"(?<!\w)(ty|cię|ciebie|tobie|tobą|twój|twoja|twoje|twoim|twojej|twoją|twoich|twojego|"
+    r"pan|pani|pana|panu|panią)(?!\w)",
 }
 SCRIPT = {"ar": re.compile(r"[\u0600-\u06FF]"), "uk": re.compile(r"[\u0400-\u04FF]")}
 WHATSAPP_BUTTON_LIMIT = 20  # the button that opens a WhatsApp list
@@ -60,10 +62,11 @@ def texts_in(value: Any) -> Iterator[str]:
             yield from texts_in(item)
 
 
-def test_the_generated_responses_are_in_step_with_the_locales():
-    assert build_responses() == RESPONSES_FILE.read_text(encoding="utf-8"), (
-        "run `python -m actions.i18n` after changing actions/locales/ (domain/responses.yml "
-        "is generated: never edit it by hand)"
+@pytest.mark.parametrize("path", list(generated_files()), ids=lambda p: p.name)
+def test_the_generated_files_are_in_step_with_the_locales(path):
+    assert generated_files()[path] == path.read_text(encoding="utf-8"), (
+        f"run `python -m actions.i18n` after changing actions/locales/ ({path.name} is "
+        "generated: never edit it by hand)"
     )
 
 

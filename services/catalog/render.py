@@ -7,7 +7,10 @@ or "online" for an online offering, as the action server's client expects.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
+
+from babel.numbers import format_currency
 
 from services import geo
 from services.catalog.domain import Address, Course, Offering, Organization, Provenance
@@ -62,11 +65,11 @@ def cost(offering: Offering) -> dict[str, Any] | None:
     return {"amount": offering.cost_cents / 100, "currency": offering.currency}
 
 
-def _display_amount(cents: int) -> str:
+def display_amount(cents: int, currency: str = "EUR") -> str:
+    """The price as Dutch readers write it ("€ 1.234,50"; Babel's nl_NL format), or "gratis"."""
     if cents == 0:
         return "gratis"
-    euros, rest = divmod(cents, 100)
-    return f"€ {euros},{rest:02d}"
+    return format_currency(Decimal(cents) / 100, currency, locale="nl_NL")
 
 
 def address_line(value: Address | None) -> str | None:
@@ -191,7 +194,7 @@ def offering_document(
                 "costType": "total costs",
                 "amount": f"{record.cost_cents / 100:.2f}",
                 "currency": record.currency,
-                "displayAmount": _text(_display_amount(record.cost_cents)),
+                "displayAmount": _text(display_amount(record.cost_cents, record.currency)),
             }
         ]
     course_value: Any = record.course_id

@@ -262,6 +262,70 @@ def test_conversation_survives_a_page_load_in_the_same_tab(page, stack):
     wait_for(lambda: user_events(stack, session_id) == [], message="conversation not deleted")
 
 
+def embed_widget(driver, stack, **data: str) -> None:
+    """A municipality's page with the widget's tag and these data-* options (no other widget).
+
+    A `container` "#id" is a section at the top of the page.
+    """
+    driver.get(f"{stack.config.web_url}/privacy.html")
+    driver.execute_script(
+        """
+        if (arguments[0].container) {
+          const box = document.createElement("section");
+          box.id = arguments[0].container.slice(1);
+          document.body.prepend(box);
+        }
+        const tag = document.createElement("script");
+        tag.src = "widget/leerwijzer-widget.js";
+        Object.assign(tag.dataset, arguments[0]);
+        document.body.appendChild(tag);
+        """,
+        data,
+    )
+    wait_for(lambda: driver.execute_script("return Boolean(window.Leerwijzer?.widget)"))
+    if "container" not in data:
+        driver.find_element(By.CSS_SELECTOR, ".lw-launcher").click()
+    wait_for(lambda: choice(driver, "Een cursus zoeken"), message="no greeting with buttons")
+
+
+def test_a_site_with_data_place_and_memory_storage(page, stack):
+    """data-place reaches the assistant; data-storage="memory" keeps nothing in the browser."""
+    embed_widget(page, stack, serverUrl=stack.config.rasa_url, place="Roosendaal", storage="memory")
+    send_text(page, "Ik zoek een computercursus")
+    wait_for_bot_text(page, "Waar: Roosendaal")
+    session_id = page.execute_script("return Leerwijzer.widget.sessionId()")
+    sent = {"client": "widget", "place": "Roosendaal"}
+    assert all(e["metadata"].items() >= sent.items() for e in user_events(stack, session_id))
+    stored = page.execute_script(
+        "return [sessionStorage.length, localStorage.length, document.cookie]"
+    )
+    assert stored == [0, 0, ""]
+    # Without memory storage the same site keeps the conversation for the tab.
+    embed_widget(page, stack, serverUrl=stack.config.rasa_url, place="Roosendaal")
+    assert page.execute_script("return sessionStorage.length") == 1
+
+
+def test_a_site_with_its_own_theme_container_and_privacy_page(page, stack):
+    embed_widget(
+        page,
+        stack,
+        serverUrl=stack.config.rasa_url,
+        container="#ask-here",
+        themeCss="kiosk/kiosk.css",  # a sheet that privacy.html does not load itself
+        themeClass="gemeente-theme",
+        privacyUrl="https://gemeente.example/privacy",
+    )
+    widget = page.find_element(By.CSS_SELECTOR, "#ask-here > .lw-widget")
+    assert "gemeente-theme" in widget.get_attribute("class").split()
+    assert not page.find_elements(By.CSS_SELECTOR, ".lw-launcher")  # inline, no floating button
+    stylesheets = page.execute_script(
+        "return [...document.querySelectorAll('link[rel=stylesheet]')].map(l => l.href)"
+    )
+    assert f"{stack.config.web_url}/kiosk/kiosk.css" in stylesheets
+    privacy = page.find_element(By.CSS_SELECTOR, ".lw-widget .lw-footer a")
+    assert privacy.get_attribute("href") == "https://gemeente.example/privacy"
+
+
 def test_read_aloud_uses_a_dutch_voice_and_hides_without_voices(page, stack):
     open_widget(page, stack)
     has_voices = page.execute_script("return speechSynthesis.getVoices().length > 0")

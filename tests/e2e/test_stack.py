@@ -182,6 +182,28 @@ def test_repeat_and_simpler(stack):
     assert simpler and simpler != texts(greeting)
 
 
+def test_restart_forgets_the_answers_and_offers_the_menu(stack):
+    citizen = Citizen(stack)
+    tracker_url = f"{stack.config.rasa_url}/conversations/{{}}/tracker"
+    token = {"token": stack.config.rasa_auth_token}
+    found = citizen.say("Ik woon in Roosendaal en zoek een computercursus")
+    assert "Waar: Roosendaal" in texts(found)
+    before = requests.get(tracker_url.format(citizen.sender), params=token, timeout=5).json()
+    assert before["slots"]["municipality"] == "Roosendaal"
+
+    restarted = citizen.say("opnieuw beginnen")
+    assert "opnieuw" in texts(restarted)
+    assert {"/find_course", "/ask_budget", "/human_handoff"} <= {
+        b["payload"] for b in buttons(restarted)
+    }
+    after = requests.get(tracker_url.format(citizen.sender), params=token, timeout=5).json()
+    fresh = requests.get(tracker_url.format(f"{citizen.sender}-new"), params=token, timeout=5)
+    assert after["slots"] == fresh.json()["slots"]
+    assert not after["active_loop"]
+    # The place is asked again: nothing of before the restart is used.
+    assert "In welke plaats woont u?" in texts(citizen.say("ik zoek een computercursus"))
+
+
 def test_web_page_is_served_with_the_rasa_address(stack):
     page = requests.get(f"{stack.config.web_url}/", timeout=5)
     assert page.status_code == 200 and "Leerwijzer" in page.text

@@ -14,6 +14,24 @@
   "use strict";
   var L = (root.Leerwijzer = root.Leerwijzer || {});
 
+  // A language of L.LANGUAGES (strings.js) by its code, or null.
+  L.language = function (code) {
+    for (var i = 0; i < L.LANGUAGES.length; i += 1) {
+      if (L.LANGUAGES[i].code === code) return L.LANGUAGES[i];
+    }
+    return null;
+  };
+
+  // A text of L.STRINGS (strings.js) with {placeholders} filled in; falls back to Dutch, never
+  // to a bare key.
+  L.t = function (language, key, values) {
+    var table = L.STRINGS[language] || L.STRINGS[L.DEFAULT_LANGUAGE];
+    var text = table[key] !== undefined ? table[key] : L.STRINGS[L.DEFAULT_LANGUAGE][key];
+    return String(text).replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && values[name] !== undefined ? String(values[name]) : whole;
+    });
+  };
+
   // 128 random bits as hex. crypto.getRandomValues also works on plain http, where
   // crypto.randomUUID does not (a kiosk on the library's network may be plain http).
   L.newSessionId = function () {

@@ -335,3 +335,22 @@ def test_bad_ids_and_unknown_paths(client):
     assert missing.status_code == 404 and missing.json()["status"] == "404"
     not_allowed = client.post("/v5/courses")
     assert not_allowed.status_code == 405 and not_allowed.json()["status"] == "405"
+
+
+def test_prices_are_shown_the_dutch_way(client):
+    """displayAmount is Babel's nl_NL currency format: "€ 1.234,50", or "gratis"."""
+    courses = client.get("/v5/courses", params={"pageSize": 100}).json()["items"]
+    shown = []
+    for item in courses:
+        offerings = client.get(f"/v5/courses/{item['courseId']}/offerings").json()["items"]
+        for offering in offerings:
+            for price in offering.get("priceInformation") or []:
+                shown.append((price["amount"], price["displayAmount"][0]["value"]))
+    assert any(amount == "0.00" for amount, _ in shown)
+    assert any(amount != "0.00" for amount, _ in shown)
+    for amount, display in shown:
+        if amount == "0.00":
+            assert display == "gratis"
+        else:
+            euros, cents = amount.split(".")
+            assert display == f"€\xa0{int(euros):,}".replace(",", ".") + f",{cents}", display

@@ -6,6 +6,10 @@ message:
 
 - a body that is not a JSON object with a text `message` is refused with 400 (Rasa's own
   channel would fail on it with a 500);
+- so is a missing or unsafe `sender` (bot/channels/sender.py: a string of 1 to 128 letters,
+  digits and `-_.:@+=`, the first a letter or digit), before the guard counts it. Rasa
+  would answer a message without one in a conversation called "default", shared by every
+  client that leaves it out;
 - a message over the length cap, or over the sender's rate limit, is answered with the
   guard's friendly refusal, as a normal bot message, without reaching Rasa;
 - `input_channel` in the body is ignored: a client cannot pose as another channel;
@@ -25,7 +29,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.sender import SENDER_ID_RULE, valid_sender_id
 from bot.guard import Guard, client_metadata, guard, safe_payload
+
+SENDER_ERROR = f"'sender' is required: {SENDER_ID_RULE}."
 
 
 def _language(body: dict[str, Any]) -> str | None:
@@ -65,16 +72,12 @@ class GuardedRestInput(RestInput):
             if not isinstance(body, dict) or not isinstance(body.get("message"), str):
                 return response.json({"error": "Send a JSON object with a text 'message'."}, 400)
             sender = body.get("sender")
-            if sender is not None and not isinstance(sender, str | int):
-                return response.json({"error": "'sender' must be a string."}, 400)
-            refusal = self.guard.check(
-                self.name(), sender if sender is not None else "default", body["message"],
-                _language(body),
-            )  # fmt: skip
+            if not valid_sender_id(sender):
+                return response.json({"error": SENDER_ERROR}, 400)
+            refusal = self.guard.check(self.name(), sender, body["message"], _language(body))
             if refusal is None:
                 body["message"] = safe_payload(body["message"])  # what Rasa's handler reads
                 return None
-            recipient = str(sender) if sender is not None else "default"
-            return response.json([{"recipient_id": recipient, "text": refusal}])
+            return response.json([{"recipient_id": sender, "text": refusal}])
 
         return webhook

@@ -7,9 +7,11 @@ three things and keeps Rasa's protocol (`session_request`, `session_confirm`,
 1. `session_request` awaits python-socketio's `enter_room`. Rasa 3.6 calls it without
    `await` (RasaHQ/rasa#13027); in python-socketio 5 it is a coroutine, so the socket never
    joins the session's room and with `session_persistence: true` no answer arrives.
-2. Session ids are checked: 16-64 letters, digits, `-` or `_` (the widget and the kiosk
-   send 32 hex digits). Any other id gets a fresh one in `session_confirm`, and messages
-   with such an id are dropped. The id is the conversation's key in the tracker store.
+2. Session ids are checked with the rule of the REST channel's `sender`
+   (bot/channels/sender.py: 1 to 128 letters, digits and `-_.:@+=`, the first a letter or
+   digit; the widget and the kiosk send 32 hex digits). Any other id gets a fresh one in
+   `session_confirm`, and messages with such an id are dropped. The id is the
+   conversation's key in the tracker store.
 3. Only the web origins in CORS_ORIGINS (bot/settings.py) may open a socket. Rasa creates
    its Socket.IO server with `cors_allowed_origins=[]`, which lets every web site in.
    Clients that send no Origin (not browsers) are let in, as before.
@@ -21,7 +23,6 @@ Messages go on to Rasa through `handle_user_message`, the one place to hook a ch
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -30,17 +31,13 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from sanic import Blueprint
 
+from bot.channels.sender import valid_sender_id
 from bot.guard import Guard, client_metadata, guard, safe_payload
 from bot.settings import settings
 
 logger = logging.getLogger(__name__)
 
-SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 EventHandler = Callable[..., Awaitable[Any]]
-
-
-def valid_session_id(value: object) -> bool:
-    return isinstance(value, str) and SESSION_ID.fullmatch(value) is not None
 
 
 class SocketIOInput(RasaSocketIOInput):
@@ -69,7 +66,7 @@ class SocketIOInput(RasaSocketIOInput):
 
         async def session_request(sid: str, data: dict | None) -> None:
             requested = (data or {}).get("session_id") if isinstance(data, dict) else None
-            session_id = requested if valid_session_id(requested) else uuid.uuid4().hex
+            session_id = requested if valid_sender_id(requested) else uuid.uuid4().hex
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
@@ -77,7 +74,7 @@ class SocketIOInput(RasaSocketIOInput):
         async def user_message(sid: str, data: dict | None) -> None:
             if not isinstance(data, dict):
                 return
-            if self.session_persistence and not valid_session_id(data.get("session_id")):
+            if self.session_persistence and not valid_sender_id(data.get("session_id")):
                 logger.debug("Dropped a Socket.IO message without a valid session id.")
                 return
             await self.handle_user_message(rasa_message_handler, sid, data)

@@ -4,6 +4,9 @@ Random unicode, control characters, huge strings, JSON-looking text and typed pa
 (`/intent{"entity": ...}`, valid and broken) from many senders, a few at a time. Every
 message must get a 200 with at least one answer, and every process must still be up.
 Over-long and rate-limited messages are answered by the guard; that counts as an answer.
+Generated sender ids, too: a valid one (bot/channels/sender.py) gets an answer, any other
+(missing, empty, too long, unsafe characters, not a string) a 400 with the error for
+developers, and never reaches Rasa.
 
 Generated with Hypothesis, derandomized (the same messages on every run), no shrinking
 (a failure names the message). FUZZ_MESSAGES sets how many, FUZZ_WORKERS how many at a time.
@@ -26,6 +29,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from rasa.shared.utils.io import read_yaml_file
 
+from bot.channels.rest import SENDER_ERROR
+from bot.channels.sender import SENDER_ID, valid_sender_id
 from bot.launcher import healthy
 from bot.settings import PROJECT_ROOT
 from tests.support.stack import process
@@ -75,6 +80,28 @@ messages = st.one_of(
     json_values.map(json.dumps),
 )  # fmt: skip
 batches = st.lists(messages, min_size=BATCH, max_size=BATCH, unique=True)
+NO_SENDER = object()  # a body without "sender"
+SENDER_MESSAGES = max(BATCH, FUZZ_MESSAGES // 10)
+senders = st.one_of(
+    st.from_regex(SENDER_ID, fullmatch=True),
+    st.text(max_size=200),
+    any_unicode,
+    control,
+    huge,
+    st.recursive(  # null, booleans, numbers, lists, objects (no NaN or infinity: not JSON)
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(),
+        lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(), children),
+        max_leaves=4,
+    ),
+    st.sampled_from([NO_SENDER, "", "../x", "a b", "<script>", "x" * 129, "=1+1", "..", "é"]),
+)
+sender_batches = st.lists(
+    st.tuples(senders, st.sampled_from(WORDS)), min_size=BATCH, max_size=BATCH
+)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -133,3 +160,46 @@ def test_generated_messages_always_get_an_answer(stack):
     )
     assert sent[0] >= FUZZ_MESSAGES
     assert guard_answers[0] < sent[0] / 2, "most messages must reach Rasa"
+
+
+def test_generated_sender_ids_get_an_answer_or_a_clear_refusal(stack):
+    url = f"{stack.config.rasa_url}/webhooks/rest/webhook"
+    session = requests.Session()
+    answered: list[object] = []  # list.append is atomic across the pool's threads
+    refused: list[object] = []
+
+    def send(item: tuple[object, str]) -> None:
+        sender, text = item
+        body: dict = {"message": text}
+        if sender is not NO_SENDER:
+            body["sender"] = sender
+        response = session.post(url, json=body, timeout=60)
+        shown = repr(sender)[:200]
+        if sender is not NO_SENDER and valid_sender_id(sender):
+            assert response.status_code == 200, (response.status_code, shown)
+            answers = response.json()
+            assert answers and all(a.get("recipient_id") == sender for a in answers), shown
+            answered.append(sender)
+        else:
+            assert response.status_code == 400, (response.status_code, shown)
+            assert response.json() == {"error": SENDER_ERROR}, shown
+            refused.append(sender)
+
+    @settings(
+        max_examples=max(1, SENDER_MESSAGES // BATCH),
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(sender_batches)
+    def run(batch: list[tuple[object, str]]) -> None:
+        with ThreadPoolExecutor(WORKERS) as pool:
+            list(pool.map(send, batch))
+
+    run()
+    for child in stack.processes:
+        assert child.popen.poll() is None, f"{child.name} stopped"
+    print(f"\nsender fuzz: {len(answered)} answered, {len(refused)} refused with 400")
+    assert answered and refused, "both kinds of sender id were sent"

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 
 import pytest
 import requests
 
+from bot.channels.rest import SENDER_ERROR
 from services.callbacks import CallbackStore
 from tests.support.stack import Citizen, buttons, process, texts
 
@@ -75,6 +77,24 @@ def test_the_channel_needs_no_token_and_the_token_works(stack):
         timeout=10,
     )
     assert status.status_code == 200
+
+
+def test_the_rest_channel_needs_a_safe_sender_and_stores_nothing_without_one(stack):
+    """Without a sender Rasa would answer in one conversation, "default", shared by every
+    client that leaves it out; a 5,000-character id would become a key in every store."""
+    url = f"{stack.config.rasa_url}/webhooks/rest/webhook"
+    Citizen(stack).say("hallo")  # the tracker store has its tables
+    bad = [{"message": "hallo"}, {"sender": None, "message": "hallo"}]
+    bad += [{"sender": s, "message": "hallo"} for s in ("", "x" * 129, "x" * 5000, "../x", 42)]
+    for body in bad:
+        answer = requests.post(url, json=body, timeout=10)
+        assert (answer.status_code, answer.json()) == (400, {"error": SENDER_ERROR}), body
+    with sqlite3.connect(stack.config.tracker_db) as db:
+        stored = {sender for (sender,) in db.execute("SELECT DISTINCT sender_id FROM events")}
+    assert not stored & {"default", "None", "", "x" * 129, "x" * 5000, "../x", "42"}
+    longest = Citizen(stack, sender="L" * 128)
+    assert "computerprogramma" in texts(longest.say("hallo"))
+    assert longest.stored_events(), "the longest allowed id is stored like any other"
 
 
 def test_the_widget_never_sees_the_token(stack):

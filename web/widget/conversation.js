@@ -44,6 +44,12 @@
       .join("");
   };
 
+  // The server's rule for session ids (bot/channels/sender.py): it answers an id that breaks
+  // it with a fresh one and drops messages sent with it, so such an id is never used here.
+  L.validSessionId = function (value) {
+    return typeof value === "string" && /^[A-Za-z0-9][A-Za-z0-9_.:@+=-]{0,127}$/.test(value);
+  };
+
   // Rasa's buttons arrive as quick_replies (socketio) or buttons (other channels).
   L.normaliseBotMessage = function (data) {
     var raw = (data && (data.quick_replies || data.buttons)) || [];
@@ -64,7 +70,8 @@
    */
   function Conversation(options) {
     this.options = options;
-    this.sessionId = options.sessionId || L.newSessionId();
+    // A saved id from sessionStorage may be anything; a bad one would lose every message.
+    this.sessionId = L.validSessionId(options.sessionId) ? options.sessionId : L.newSessionId();
     this.confirmed = false;
     this.queue = [];
     // Something to forget on the server: a message was sent now or in an earlier page view.

@@ -132,7 +132,7 @@
       language = L.DEFAULT_LANGUAGE;
     }
     this.state = {
-      sessionId: saved.sessionId || L.newSessionId(),
+      sessionId: L.validSessionId(saved.sessionId) ? saved.sessionId : L.newSessionId(),
       language: language,
       textSize: [0, 1, 2].indexOf(saved.textSize) >= 0 ? saved.textSize : 0,
       open: options.container ? true : saved.open === undefined ? options.open : saved.open,

@@ -1,4 +1,5 @@
-"""Channel test fixtures: a fake Graph API, a real Sanic server in a thread, signed payloads.
+"""Channel test fixtures: a fake Graph API, a real Sanic server in a thread, signed payloads,
+and the Socket.IO channel's handlers without a server.
 
 The channel is mounted with Rasa's own `register()` (the code `rasa run` uses), on an app
 whose agent is a stub: it records each UserMessage and answers through the message's
@@ -25,6 +26,7 @@ import requests
 from rasa.core.channels.channel import InputChannel, UserMessage, register
 from sanic import Sanic
 
+from bot.channels.socketio import SocketIOInput
 from bot.channels.whatsapp import WhatsAppConfig, WhatsAppInput
 from bot.channels.whatsapp_graph import GraphClient
 from bot.channels.whatsapp_store import MemoryWhatsAppStore, WhatsAppStore
@@ -238,3 +240,34 @@ def make_server(fake_graph, clock):
 @pytest.fixture
 def server(make_server) -> ChannelServer:
     return make_server()
+
+
+@pytest.fixture
+def socketio_channel(clean_settings) -> SocketIOInput:
+    """The Socket.IO channel with session persistence, its handlers on a server that is not
+    started: `enter_room` and `emit` are recorded in `.calls`, messages for Rasa in
+    `.received`. Send events with `trigger`."""
+    clean_settings.setenv("CORS_ORIGINS", "https://www.gemeente.example")
+    received: list[UserMessage] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        received.append(message)
+
+    channel = SocketIOInput.from_credentials(
+        {"user_message_evt": "user_uttered", "session_persistence": True}
+    )
+    channel.blueprint(on_new_message)
+    calls: list[tuple] = []
+
+    async def record(*args: Any, **kwargs: Any) -> None:
+        calls.append((args, kwargs))
+
+    channel.sio.enter_room = lambda *a, **k: record("enter_room", *a, **k)
+    channel.sio.emit = lambda *a, **k: record("emit", *a, **k)
+    channel.calls, channel.received = calls, received
+    return channel
+
+
+def trigger(channel: SocketIOInput, event: str, data: Any) -> None:
+    """Runs the channel's handler for `event` as if socket `sid1` had sent `data`."""
+    asyncio.run(channel.sio.handlers["/"][event]("sid1", data))

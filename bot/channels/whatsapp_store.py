@@ -32,6 +32,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from services.schema_migrations import upgrade
+
 MEMORY_URL = "memory://"
 
 
@@ -157,6 +159,11 @@ class MemoryWhatsAppStore:
             return len(old_messages) + len(old_users)
 
 
+# The tables' revisions (services/schema_migrations.py); the metadata below is what the code
+# reads and writes, and must match the newest revision (tests/services/test_migrations.py).
+MIGRATIONS = Path(__file__).with_name("whatsapp_migrations")
+VERSION_TABLE = "alembic_version_whatsapp"
+
 metadata = sa.MetaData()
 messages_table = sa.Table(
     "whatsapp_messages",
@@ -197,7 +204,7 @@ class SqlWhatsAppStore:
 
     def __init__(self, url: str) -> None:
         self.engine = _engine(url)
-        metadata.create_all(self.engine)
+        upgrade(url, MIGRATIONS, VERSION_TABLE)
 
     def claim_message(self, message_key: str, now: float) -> bool:
         try:

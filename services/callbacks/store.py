@@ -16,7 +16,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
+
+from services.schema_migrations import upgrade
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to mix up on the phone
 REFERENCE_LENGTH = 6
@@ -37,7 +39,10 @@ requests_table = sa.Table(
     # sender_key(sender id) of the conversation; empty for requests stored before it existed.
     sa.Column("sender_key", sa.String(64), nullable=True, index=True),
 )
-SENDER_KEY_INDEX = "ix_callback_requests_sender_key"  # SQLAlchemy's name for index=True
+# The table's revisions (services/schema_migrations.py); `metadata` above is what the code reads
+# and writes, and must match the newest revision (tests/services/test_migrations.py).
+MIGRATIONS = Path(__file__).with_name("migrations")
+VERSION_TABLE = "alembic_version_callbacks"
 
 
 def sender_key(sender_id: str) -> str:
@@ -86,8 +91,7 @@ class CallbackStore:
     def __init__(self, url: str, retention_days: int = 30) -> None:
         self.retention = timedelta(days=retention_days)
         self.engine = _engine(url)
-        metadata.create_all(self.engine)
-        _add_sender_key(self.engine)
+        upgrade(url, MIGRATIONS, VERSION_TABLE)
 
     def add(
         self, request: CallbackRequest, now: datetime | None = None, sender_id: str | None = None
@@ -171,31 +175,6 @@ class CallbackStore:
                 requests_table.delete().where(requests_table.c.reference == reference)
             )
         return result.rowcount > 0
-
-
-def _add_sender_key(engine: Engine) -> None:
-    """Give a table made before `sender_key` existed that column and its index (SQLite and
-    PostgreSQL); a no-op afterwards, and harmless when two processes start at once."""
-    table = requests_table.name
-    steps = (
-        (
-            lambda: "sender_key" in {c["name"] for c in sa.inspect(engine).get_columns(table)},
-            f"ALTER TABLE {table} ADD COLUMN sender_key VARCHAR(64)",
-        ),
-        (
-            lambda: SENDER_KEY_INDEX in {i["name"] for i in sa.inspect(engine).get_indexes(table)},
-            f"CREATE INDEX {SENDER_KEY_INDEX} ON {table} (sender_key)",
-        ),
-    )
-    for done, statement in steps:
-        if done():
-            continue
-        try:
-            with engine.begin() as connection:
-                connection.execute(sa.text(statement))
-        except DBAPIError:
-            if not done():  # else another process did it at the same moment
-                raise
 
 
 def _request(row: sa.engine.Row) -> CallbackRequest:

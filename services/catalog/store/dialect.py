@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -86,6 +86,14 @@ class Dialect(abc.ABC):
     @abc.abstractmethod
     def _tables(self) -> list[str]:
         """Every table of the catalog, dependents first (for a rebuild)."""
+
+    @abc.abstractmethod
+    def _migration_url(self) -> str:
+        """The SQLAlchemy URL the migrations (services/schema_migrations.py) connect to."""
+
+    def _migration_connection(self) -> Callable[[], Any] | None:
+        """A function giving the DB-API connection the migrations use, or None: their own."""
+        return None
 
     @abc.abstractmethod
     def _sql(self, sql: str) -> str:

@@ -102,6 +102,9 @@ class PostgresStore(SqlStore):
     def _tables(self) -> list[str]:
         return ["search_terms", "offerings", "courses", "organizations", "meta"]
 
+    def _migration_url(self) -> str:
+        return "postgresql://" + self.url.split("://", 1)[1]  # also for a postgres:// URL
+
     def _execute_many(self, cur: Any, sql: str, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return

@@ -1,18 +1,25 @@
-"""The schema version: creating the tables, and upgrading or rebuilding an older catalog.
+"""Schema migrations of the catalog: creating the tables, and upgrading or rebuilding an older one.
 
 The tables themselves are the dialect's (``_schema`` in sqlite.py and postgres.py).
-``initialize`` creates what is missing, upgrades a catalog of a version in UPGRADE_FROM in
-place (rows and ids kept), rebuilds an older one that holds only example data, and refuses
-anything else with a StoreError.
+``initialize`` runs the catalog's Alembic revisions (services/catalog/migrations/, through
+services/schema_migrations.py: one process at a time, in one transaction). Revision 0001 adopts
+the catalogs of the releases before migrations: it creates what is missing, upgrades a catalog
+of a version in UPGRADE_FROM in place (rows and ids kept), rebuilds an older one that holds
+only example data, and refuses anything else with a StoreError. Later revisions follow it.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from services.catalog.domain import course_from_json, provenance_json
 from services.catalog.store.dialect import StoreError, encode_json
 from services.catalog.store.writes import WritesMixin
+from services.schema_migrations import upgrade
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+VERSION_TABLE = "alembic_version_catalog"
 
 # Bumped on any table, index-token or record-document change. A catalog of a version in
 # UPGRADE_FROM is upgraded in place on start (rows and ids kept); an older one of only
@@ -29,28 +36,37 @@ class SchemaMixin(WritesMixin):
     """initialize(): the tables of SCHEMA_VERSION; upgrades re-write through writes.py."""
 
     def initialize(self) -> None:
-        with self.transaction() as cur:
-            stored = self._stored_schema_version(cur)
-        upgrade = stored in UPGRADE_FROM
-        if stored is not None and stored != SCHEMA_VERSION and not upgrade:
-            self._rebuild_example_store(stored)
-        with self.transaction() as cur:
-            for statement in self._schema():
-                cur.execute(statement)
-            for key, value in (("generation", "0"), ("schema_version", str(SCHEMA_VERSION))):
-                cur.execute(
-                    self._sql(
-                        "INSERT INTO meta (key, value) VALUES (:key, :value) "
-                        "ON CONFLICT (key) DO NOTHING"
-                    ),
-                    {"key": key, "value": value},
-                )
-            if upgrade:
-                self._add_provenance(cur)
-                if stored in REINDEX_FROM:
-                    self._reindex_courses(cur)
-                self._bump_generation(cur)
-                self._put_meta(cur, "schema_version", str(SCHEMA_VERSION))
+        """Bring the catalog to its newest revision (services/catalog/migrations/)."""
+        upgrade(
+            self._migration_url(),
+            MIGRATIONS,
+            VERSION_TABLE,
+            creator=self._migration_connection(),
+            store=self,
+        )
+
+    def _adopt(self, cur: Any) -> None:
+        """Revision 0001: the tables of SCHEMA_VERSION, from nothing or from an earlier release."""
+        stored = self._stored_schema_version(cur)
+        if stored is not None and stored != SCHEMA_VERSION and stored not in UPGRADE_FROM:
+            self._drop_example_store(cur, stored)
+            stored = None
+        for statement in self._schema():
+            cur.execute(statement)
+        for key, value in (("generation", "0"), ("schema_version", str(SCHEMA_VERSION))):
+            cur.execute(
+                self._sql(
+                    "INSERT INTO meta (key, value) VALUES (:key, :value) "
+                    "ON CONFLICT (key) DO NOTHING"
+                ),
+                {"key": key, "value": value},
+            )
+        if stored in UPGRADE_FROM:
+            self._add_provenance(cur)
+            if stored in REINDEX_FROM:
+                self._reindex_courses(cur)
+            self._bump_generation(cur)
+            self._put_meta(cur, "schema_version", str(SCHEMA_VERSION))
 
     def _reindex_courses(self, cur: Any) -> None:
         """Write every course's index row anew (same rows and ids), in chunks of CHUNK rows."""
@@ -99,14 +115,14 @@ class SchemaMixin(WritesMixin):
         row = cur.fetchone()
         return int(row[0]) if row else 0
 
-    def _rebuild_example_store(self, stored: int) -> None:
-        """An older schema holding only example data is rebuilt; anything else is refused."""
-        with self.transaction() as cur:
-            cur.execute("SELECT COUNT(*) FROM courses WHERE example_data = 0")
-            if int(cur.fetchone()[0]) > 0:
-                raise StoreError(
-                    f"the catalog database has schema version {stored}, this service needs "
-                    f"{SCHEMA_VERSION}; re-import into a new database"
-                )
-            for table in self._tables():
-                cur.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: S608 - fixed names
+    def _drop_example_store(self, cur: Any, stored: int) -> None:
+        """An older schema holding only example data is dropped (then built anew); anything
+        else is refused."""
+        cur.execute("SELECT COUNT(*) FROM courses WHERE example_data = 0")
+        if int(cur.fetchone()[0]) > 0:
+            raise StoreError(
+                f"the catalog database has schema version {stored}, this service needs "
+                f"{SCHEMA_VERSION}; re-import into a new database"
+            )
+        for table in self._tables():
+            cur.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: S608 - fixed names

@@ -8,7 +8,7 @@ import operator
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -137,6 +137,14 @@ class SqliteStore(SqlStore):
 
     def _tables(self) -> list[str]:
         return ["course_terms", "course_fts", "offerings", "courses", "organizations", "meta"]
+
+    def _migration_url(self) -> str:
+        return "sqlite://" if self.path == ":memory:" else f"sqlite:///{self.path}"
+
+    def _migration_connection(self) -> Callable[[], Any]:
+        # The store's own connection: an in-memory catalog exists only in it, and the
+        # revisions write through the store's methods on the same transaction.
+        return self._connection
 
     def _execute_many(self, cur: Any, sql: str, rows: list[dict[str, Any]]) -> None:
         # Positional parameters: sqlite3 binds tuples about twice as fast as dicts.

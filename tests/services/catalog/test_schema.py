@@ -1,5 +1,7 @@
 """Schema versions: a catalog of an older version keeps its rows and ids and is upgraded:
-version 2 gets a new search index, versions 2 and 3 the provenance of every record."""
+version 2 gets a new search index, versions 2 and 3 the provenance of every record. Those
+releases came before the migrations (services/catalog/migrations/), so their catalogs have no
+version table; revision 0001 adopts them."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from services.catalog.seed.generate import PROVENANCE
 from services.catalog.store import open_store
 from services.catalog.store.base import SCHEMA_VERSION
 from services.catalog.store.queries import CourseQuery, OfferingQuery, PageRequest
+from services.catalog.store.schema import VERSION_TABLE
 from services.catalog.text import SUBJECT_KIND, tag_token
 
 from .conftest import STORE_KINDS, new_store
@@ -37,6 +40,7 @@ def test_a_version_2_catalog_is_reindexed_in_place(kind, request, tmp_path_facto
         else:
             cur.execute("UPDATE courses SET tsv = to_tsvector('simple', '')")
         cur.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        cur.execute(f"DROP TABLE {VERSION_TABLE}")  # releases before migrations had none
     url = store.url if kind == "postgresql" else store.path
     store.close()
     reopened = open_store(url)
@@ -112,6 +116,7 @@ def test_a_version_3_catalog_keeps_its_data_and_gets_provenance(kind, request, t
                     {"doc": json.dumps(old, ensure_ascii=False), "rid": rid},
                 )
         cur.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        cur.execute(f"DROP TABLE {VERSION_TABLE}")  # releases before migrations had none
     before = _documents(store)
     assert not any("provenance" in doc for docs in before.values() for doc in docs.values())
     counts = store.counts()

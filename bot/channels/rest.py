@@ -29,6 +29,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.failsafe import answering
 from bot.channels.sender import SENDER_ID_RULE, valid_sender_id
 from bot.guard import Guard, client_metadata, guard, safe_payload
 
@@ -59,7 +60,7 @@ class GuardedRestInput(RestInput):
         return client_metadata(body.get("metadata"))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
+        webhook = super().blueprint(answering(on_new_message, self.name()))
 
         @webhook.middleware("request")
         async def check_message(request: Request) -> HTTPResponse | None:

@@ -31,6 +31,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from sanic import Blueprint
 
+from bot.channels.failsafe import answering
 from bot.channels.sender import valid_sender_id
 from bot.guard import Guard, client_metadata, guard, safe_payload
 from bot.settings import settings
@@ -57,7 +58,7 @@ class SocketIOInput(RasaSocketIOInput):
         return self._guard
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        blueprint = super().blueprint(answering(on_new_message, self.name()))
         sio = self.sio
         assert sio is not None  # set by super().blueprint
         namespace = self.namespace or "/"

@@ -32,6 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+from bot.channels.failsafe import answering
 from bot.guard import Guard, guard, safe_payload
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class SignedTwilioInput(TwilioInput):
         return RequestValidator(self.auth_token).validate(url, request.form, signature)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
+        webhook = super().blueprint(answering(on_new_message, self.name()))
 
         @webhook.middleware("request")
         async def check_signature(request: Request) -> HTTPResponse | None:

@@ -33,6 +33,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.i18n import DEFAULT_LANGUAGE, say
+from bot.channels.failsafe import answering
 from bot.channels.whatsapp_format import (
     Inbound,
     button_messages,
@@ -333,13 +334,8 @@ class WhatsAppInput(InputChannel):
                 message_id=message_key,
                 metadata={"whatsapp_type": inbound.kind},
             )
-            try:
-                await on_new_message(message)
-            except Exception as exc:  # one failed turn must not stop the others
-                logger.error(
-                    "WhatsApp: turn for user %s failed: %s", short(sender_id), type(exc).__name__
-                )
-                logger.debug("WhatsApp turn failure", exc_info=True)
+            # A failed or silent turn gets an apology (bot/channels/failsafe.py).
+            await answering(on_new_message, self.name())(message)
             await output.finish_turn()
 
     async def drain(self) -> None:

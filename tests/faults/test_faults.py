@@ -95,11 +95,21 @@ def test_circuit_breaker_stops_calling_a_failing_service(faulty):
     faulty.catalog.set_mode("ok")
 
 
-def restart(stack, name: str) -> None:
-    """Kill a process of the stack without warning and start it again, as a supervisor would."""
+def kill(stack, name: str) -> None:
+    """kill -9 of a process of the stack (and its children)."""
     child = process(stack, name)
     os.killpg(child.popen.pid, signal.SIGKILL)
     child.popen.wait(10)
+
+
+def restart(stack, name: str) -> None:
+    """Kill a process of the stack without warning and start it again, as a supervisor would."""
+    kill(stack, name)
+    start(stack, name)
+
+
+def start(stack, name: str) -> None:
+    child = process(stack, name)
     with child.log_path.open("ab") as log:
         child.popen = subprocess.Popen(
             child.argv,
@@ -124,6 +134,33 @@ def test_action_server_restart_in_the_middle_of_a_form(faulty):
     restart(faulty.stack, "actions")
     answer = texts(citizen.say('/inform{"goal": "vocational"}'))
     assert answer.startswith("Ja, dit past bij u. Levenlanglerenkrediet")
+
+
+def user_turns(citizen: Citizen) -> list[str]:
+    return [e["text"] for e in citizen.stored_events() if e.get("event") == "user"]
+
+
+@pytest.mark.parametrize("name", ["actions", "catalog"])
+def test_a_killed_part_gets_a_clear_answer_and_nothing_is_lost_once_it_is_back(faulty, name):
+    """kill -9 in the middle of a conversation: an answer with a phone number within 3 s,
+    a log line that names the fault, and the conversation goes on once the part is back."""
+    courses_found(faulty)
+    citizen = Citizen(faulty.stack)
+    assert "In welke plaats woont u?" in texts(citizen.say("Ik zoek een computercursus"))
+    kill(faulty.stack, name)
+    try:
+        answer, elapsed = timed(citizen, "Breda")
+        assert fallback_contact().phone in answer, answer
+        assert elapsed < ANSWER_WITHIN_SECONDS, f"answered after {elapsed:.1f} s"
+        rasa_log = process(faulty.stack, "rasa").log_path.read_text(errors="replace")
+        if name == "actions":
+            assert "without an answer" in rasa_log  # bot/channels/failsafe.py, after Rasa's error
+    finally:
+        start(faulty.stack, name)
+    courses = texts(citizen.say("Ik zoek een computercursus in Breda"))
+    assert "Waar: Breda" in courses, courses
+    turns = user_turns(citizen)
+    assert turns.count("Breda") == 1 and len(turns) == 3, turns  # none lost, none doubled
 
 
 def test_a_confirmed_call_back_survives_a_crash_right_after_the_confirmation(faulty):

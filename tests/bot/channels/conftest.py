@@ -242,6 +242,9 @@ def server(make_server) -> ChannelServer:
     return make_server()
 
 
+ANSWER = "(the assistant's answer)"
+
+
 @pytest.fixture
 def socketio_channel(clean_settings) -> SocketIOInput:
     """The Socket.IO channel with session persistence, its handlers on a server that is not
@@ -252,6 +255,8 @@ def socketio_channel(clean_settings) -> SocketIOInput:
 
     async def on_new_message(message: UserMessage) -> None:
         received.append(message)
+        # Rasa answers every message; a turn without one gets bot/channels/failsafe.py's text.
+        await message.output_channel.send_response(message.sender_id, {"text": ANSWER})
 
     channel = SocketIOInput.from_credentials(
         {"user_message_evt": "user_uttered", "session_persistence": True}

@@ -12,6 +12,7 @@ import logging
 import pytest
 
 import bot.channels.whatsapp as whatsapp
+from bot.channels.failsafe import apology
 from bot.channels.whatsapp import (
     MAX_MESSAGE_CHARS,
     TOO_LONG_TEXT,
@@ -188,7 +189,9 @@ def test_a_message_over_the_cap_gets_a_plain_answer_and_no_turn(server, fake_gra
     assert len(server.agent.messages) == 1
 
 
-def test_a_failing_turn_is_logged_and_the_next_message_still_works(server, fake_graph, caplog):
+def test_a_failing_turn_is_logged_answered_and_the_next_message_still_works(
+    server, fake_graph, caplog
+):
     def fail(message):
         raise RuntimeError("Ik zoek een computercursus")
 
@@ -198,7 +201,18 @@ def test_a_failing_turn_is_logged_and_the_next_message_still_works(server, fake_
     assert "RuntimeError" in caplog.text and "computercursus" not in caplog.text
     server.agent.reply = lambda message: [{"text": "Weer goed."}]
     server.post(text_payload("tweede"))
-    assert [r.body["text"]["body"] for r in fake_graph.delivered] == ["Weer goed."]
+    assert [r.body["text"]["body"] for r in fake_graph.delivered] == [
+        apology("failed"),
+        "Weer goed.",
+    ]
+
+
+def test_a_turn_without_an_answer_gets_one(server, fake_graph, caplog):
+    server.agent.reply = lambda message: []  # a killed action server: Rasa says nothing
+    with caplog.at_level(logging.ERROR):
+        server.post(text_payload("eerste"))
+    assert [r.body["text"]["body"] for r in fake_graph.delivered] == [apology("silent")]
+    assert "without an answer" in caplog.text and "eerste" not in caplog.text
 
 
 # --- buttons and typed numbers ----------------------------------------------------------

@@ -17,7 +17,7 @@ find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c
 
 .PHONY: help install spacy-model train run shell test lint format validate test-conversations \
 	test-unit clean bench-budget bench-catalog postgres-bin nlu-report node-bin web-build \
-	browser-bin purge fuzz scale-bin test-scale bench-load check-content screenshots task-success
+	browser-bin purge backup restore fuzz scale-bin test-scale bench-load check-content screenshots task-success
 
 help:
 	@echo "make run     install, build, train when needed and start the whole stack"
@@ -31,6 +31,8 @@ help:
 	@echo "make bench-load  turns/s, latency and memory at 1, 20 and 100 conversations (docs/performance.md)"
 	@echo "make bench-budget  p50/p95 of 10,000 budget checks in-process and over HTTP"
 	@echo "make purge   delete conversations and call-back requests older than RETENTION_DAYS"
+	@echo "make backup  consistent copies of the SQLite stores into var/backups/ (also while running; TO=dir)"
+	@echo "make restore FROM=var/backups/<time>  put a backup back (stop the stack first; no FROM: the list)"
 	@echo "make check-content  facts checked more than CONTENT_MAX_AGE_DAYS (180) ago; fails on a scheme unchecked for a year"
 	@echo "make fuzz    5,000 generated messages through the running stack (make test sends 1,000)"
 	@echo "make screenshots  the browser tests, writing docs/screenshots/ (make test writes to var/)"
@@ -152,6 +154,16 @@ bench-catalog: $(STAMP) postgres-bin
 
 purge: $(STAMP)
 	$(PY) -m bot.retention
+
+# Consistent copies of the SQLite stores, also while `make run` runs: var/backups/<UTC time>/
+# (TO=folder for another place). Stores on PostgreSQL: pg_dump (docs/operations.md).
+backup: $(STAMP)
+	$(PY) -m tools.backup backup $(if $(TO),--to "$(TO)")
+
+# Put a backup back, with the stack stopped: make restore FROM=var/backups/<UTC time>
+# (without FROM: the list of backups).
+restore: $(STAMP)
+	$(PY) -m tools.backup restore $(if $(FROM),"$(FROM)")
 
 # `make test` never changes a tracked file: these two write the docs' screenshots and report
 # (tests/support/artifacts.py).

@@ -16,7 +16,7 @@ find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c
 	'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 && echo $(p))))
 
 .PHONY: help install spacy-model train run shell test lint format validate test-conversations \
-	test-unit clean bench-budget bench-catalog postgres-bin nlu-report node-bin web-build \
+	test-unit test-services-py312 clean bench-budget bench-catalog postgres-bin nlu-report node-bin web-build \
 	browser-bin purge backup restore fuzz scale-bin test-scale bench-load check-content screenshots task-success
 
 help:
@@ -24,6 +24,7 @@ help:
 	@echo "make test    install when needed and run lint, data validation, conversation tests, pytest"
 	@echo "make shell   talk to the assistant in this terminal"
 	@echo "make train   train the Rasa model when its inputs changed"
+	@echo "make test-services-py312  the services' tests on Python 3.12 in .venv-services (make test runs them too)"
 	@echo "make format  format the Python code with ruff"
 	@echo "make nlu-report  5-fold cross-validation of the NLU into docs/nlu-report.md"
 	@echo "make bench-catalog  import and search figures at 100k courses, SQLite and PostgreSQL"
@@ -90,6 +91,15 @@ postgres-bin:
 test-unit: $(STAMP) postgres-bin
 	$(PY) -m pytest
 
+# The services outside Rasa run on Python 3.12 as well (docs/operations.md, "Python runtime").
+# tools/services_py312.py finds python3.12 (PATH, pyenv's versions/3.12*, /usr/local/bin,
+# /usr/bin, or PYTHON312=...), makes .venv-services from services/requirements*.txt when they
+# changed, and runs tests/services on it. Without python3.12 it fails and says how to install it.
+SERVICES_PY312 := $(PY) -m tools.services_py312
+
+test-services-py312: $(STAMP) postgres-bin
+	$(SERVICES_PY312)
+
 # The browser files of the widget and kiosk (web/vendor/, git-ignored) come from npm:
 # package.json + package-lock.json at the root, so that node_modules/ is not served with web/.
 # Node and npm are needed only for this build; Debian's nodejs and npm when they are missing.
@@ -114,11 +124,12 @@ browser-bin:
 	bash deploy/local/apt-install.sh chromium chromium-driver fonts-dejavu-core
 
 # Training keeps only about one of the two cores busy, so the tests that need no trained model
-# (all but those marked `stack`) run meanwhile; its output goes to var/training.log. Then the
-# conversation tests, test-scale and the stack tests, which need the model. pytest runs last so
-# that the run ends with its summary line. A missing browser fails the browser tests instead of
-# skipping them. `make validate` is not repeated here: pytest runs the same check
-# (tests/tools/test_validate.py::test_the_project_is_valid) and prints its problems.
+# (all but those marked `stack`), then tests/services again on Python 3.12, run meanwhile; its
+# output goes to var/training.log. Then the conversation tests, test-scale and the stack tests,
+# which need the model. pytest runs last so that the run ends with its summary line. A missing
+# browser fails the browser tests instead of skipping them. `make validate` is not repeated
+# here: pytest runs the same check (tests/tools/test_validate.py::test_the_project_is_valid)
+# and prints its problems.
 test: export LEERWIJZER_REQUIRE_BROWSER := 1
 test: export LEERWIJZER_REQUIRE_BINARIES := 1
 test: web-build browser-bin postgres-bin scale-bin $(SPACY_MODEL) lint
@@ -126,6 +137,8 @@ test: web-build browser-bin postgres-bin scale-bin $(SPACY_MODEL) lint
 	$(PY) -m tools.training > var/training.log 2>&1 & training=$$!; \
 	trap 'pkill -P $$training; kill $$training 2>/dev/null' INT TERM; \
 	$(PY) -m pytest -m "not stack"; tests=$$?; \
+	if [ $$tests -ne 0 ]; then pkill -P $$training; kill $$training 2>/dev/null; exit $$tests; fi; \
+	$(SERVICES_PY312); tests=$$?; \
 	if [ $$tests -ne 0 ]; then pkill -P $$training; kill $$training 2>/dev/null; exit $$tests; fi; \
 	if ! wait $$training; then tail -n 60 var/training.log; exit 1; fi; \
 	grep -a "^Training the Rasa model\|Your Rasa model is trained" var/training.log || true
@@ -170,7 +183,7 @@ restore: $(STAMP)
 screenshots: export LEERWIJZER_REQUIRE_BROWSER := 1
 screenshots: web-build browser-bin postgres-bin $(SPACY_MODEL)
 	$(PY) -m tools.training
-	LEERWIJZER_WRITE_DOCS=1 $(PY) -m pytest tests/browser -p no:cacheprovider
+	LEERWIJZER_WRITE_DOCS=1 $(PY) -m pytest tests/browser --ignore=tests/browser/test_production_nginx.py -p no:cacheprovider
 
 task-success: postgres-bin $(SPACY_MODEL)
 	$(PY) -m tools.training

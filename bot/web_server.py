@@ -30,14 +30,31 @@ def browser_config(config: Settings) -> str:
     )
 
 
-def security_headers(config: Settings) -> dict[str, str]:
-    """Our pages load only their own files and talk only to the Rasa server's port."""
-    rasa = " ".join(f"{scheme}://*:{config.rasa_port}" for scheme in ("http", "https", "ws", "wss"))
-    policy = (
-        f"default-src 'self'; connect-src 'self' {rasa}; img-src 'self' data:; "
+def content_security_policy(connect_sources: tuple[str, ...] = ()) -> str:
+    """The one Content-Security-Policy of Leerwijzer's pages: our pages load only their own
+    files and talk only to their own origin and to `connect_sources`."""
+    connect = " ".join(("'self'", *connect_sources))
+    return (
+        f"default-src 'self'; connect-src {connect}; img-src 'self' data:; "
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
-    return {"Content-Security-Policy": policy, "Referrer-Policy": "no-referrer"}
+
+
+def security_headers(rasa_port: int | None = None) -> dict[str, str]:
+    """The security headers of every response of the web pages.
+
+    Development (`rasa_port`): this server serves web/ and the browser talks to the Rasa
+    server on its own port, so the pages may also connect to that port. Production (None):
+    nginx serves web/ and passes /socket.io/ on to Rasa on the same origin, so 'self' is all
+    they may connect to. deploy/nginx/leerwijzer.conf sends exactly these headers
+    (tests/deploy/test_web_deploy.py checks it)."""
+    schemes = () if rasa_port is None else ("http", "https", "ws", "wss")
+    rasa = tuple(f"{scheme}://*:{rasa_port}" for scheme in schemes)
+    return {
+        "Content-Security-Policy": content_security_policy(rasa),
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+    }
 
 
 class WebHandler(SimpleHTTPRequestHandler):
@@ -57,7 +74,6 @@ class WebHandler(SimpleHTTPRequestHandler):
         super().do_GET()
 
     def end_headers(self) -> None:
-        self.send_header("X-Content-Type-Options", "nosniff")
         for name, value in self.extra_headers.items():
             self.send_header(name, value)
         super().end_headers()
@@ -71,7 +87,7 @@ def main() -> int:
     config = settings()
     handler = functools.partial(WebHandler, directory=str(WEB_ROOT))
     WebHandler.config_js = browser_config(config)
-    WebHandler.extra_headers = security_headers(config)
+    WebHandler.extra_headers = security_headers(config.rasa_port)
     server = ThreadingHTTPServer((config.host, config.web_port), handler)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

@@ -307,6 +307,16 @@ def test_make_test_runs_lint_then_pytest_then_conversations_scale_and_stack_test
 
 
 @needs_make
+def test_make_test_runs_the_services_tests_on_python_3_12():
+    """While the model trains: tests/services on 3.12 after the 3.10 run, and a failure stops."""
+    plan = dry_run("-W", "web/build.mjs", "test")
+    assert in_order(plan, ['pytest -m "not stack"', "-m tools.services_py312"]) == [], plan
+    line = next(x for x in plan.splitlines() if "tools.services_py312" in x)
+    assert "tests=$?" in line
+    assert "test-services-py312" in rules()
+
+
+@needs_make
 def test_install_and_web_build_run_again_only_when_their_inputs_change():
     found = rules()
     assert found[".venv/.installed"] == ["pyproject.toml", "constraints.txt"]

@@ -127,6 +127,9 @@ PRODUCTION_NGINX = Path(__file__).resolve().parent.parent / "deploy" / "nginx" /
 PRODUCTION_SERVER = re.compile(r"^(?P<indent>[ \t]*)server rasa:5005(?P<options>[^;]*);$", re.M)
 PRODUCTION_LISTEN = re.compile(r"^(?P<indent>[ \t]*)listen 80;$", re.M)
 PRODUCTION_ACCESS_LOG = re.compile(r"^access_log /var/log/nginx/access\.log leerwijzer;$", re.M)
+# web/ is in /srv/leerwijzer/web in the leerwijzer-web image; here the checkout's web/.
+PRODUCTION_ROOT = re.compile(r"^(?P<indent>[ \t]*)root /srv/leerwijzer/web;$", re.M)
+WEB_ROOT = PRODUCTION_NGINX.parents[2] / "web"
 # Which Rasa server answered, for the test's proof; production logs it instead (no internal
 # addresses in public responses).
 TEST_HEADER = f"add_header {UPSTREAM_HEADER} $upstream_addr always;"
@@ -134,8 +137,9 @@ TEST_HEADER = f"add_header {UPSTREAM_HEADER} $upstream_addr always;"
 
 def nginx_config(base: Path, port: int, upstreams: list[str], rules: str | None = None) -> str:
     """The proxy of the scaled setup: `rules` (deploy/nginx/leerwijzer.conf) with loopback
-    addresses for `server rasa:5005`, `listen 127.0.0.1:port`, the test's access log and the
-    X-Upstream header, in a main config whose files stay in `base`."""
+    addresses for `server rasa:5005`, `listen 127.0.0.1:port`, the checkout's web/ as root,
+    the test's access log and the X-Upstream header, in a main config whose files stay in
+    `base` (otherwise like deploy/nginx/nginx.conf, the image's)."""
     rules = PRODUCTION_NGINX.read_text(encoding="utf-8") if rules is None else rules
 
     def servers(match: re.Match) -> str:
@@ -149,6 +153,9 @@ def nginx_config(base: Path, port: int, upstreams: list[str], rules: str | None 
     rules = _substitute(
         PRODUCTION_ACCESS_LOG, f"access_log {base}/access.log scale;", rules, exactly_once=True
     )
+    rules = _substitute(
+        PRODUCTION_ROOT, lambda m: f"{m['indent']}root {WEB_ROOT};", rules, exactly_once=True
+    )
     user = "user root root;" if os.geteuid() == 0 else ""
     return f"""{user}
 worker_processes 1;
@@ -156,6 +163,10 @@ error_log {base}/error.log warn;
 pid {base}/nginx.pid;
 events {{ worker_connections 2048; }}
 http {{
+include /etc/nginx/mime.types;
+default_type application/octet-stream;
+types_hash_max_size 2048;
+sendfile on;
 client_body_temp_path {base}/client_body;
 proxy_temp_path {base}/proxy;
 fastcgi_temp_path {base}/fastcgi;

@@ -17,7 +17,7 @@ find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c
 
 .PHONY: help install spacy-model train run shell test lint format validate test-conversations \
 	test-unit test-services-py312 clean bench-budget bench-catalog postgres-bin nlu-report node-bin web-build \
-	browser-bin purge backup restore fuzz scale-bin test-scale bench-load check-content screenshots task-success
+	browser-bin purge backup restore fuzz scale-bin test-scale bench-load bench-starts check-content screenshots task-success
 
 help:
 	@echo "make run     install, build, train when needed and start the whole stack"
@@ -30,6 +30,7 @@ help:
 	@echo "make bench-catalog  import and search figures at 100k courses, SQLite and PostgreSQL"
 	@echo "make test-scale  two Rasa servers behind nginx on PostgreSQL and Redis, 200 conversations, one server killed"
 	@echo "make bench-load  turns/s, latency and memory at 1, 20 and 100 conversations (docs/performance.md)"
+	@echo "make bench-starts  50 starts of the scaled setup from nothing, everything on (docs/performance.md)"
 	@echo "make bench-budget  p50/p95 of 10,000 budget checks in-process and over HTTP"
 	@echo "make purge   delete conversations and call-back requests older than RETENTION_DAYS"
 	@echo "make backup  consistent copies of the SQLite stores into var/backups/ (also while running; TO=dir)"
@@ -161,6 +162,11 @@ test-scale: $(SPACY_MODEL) scale-bin
 bench-load: $(SPACY_MODEL) scale-bin
 	$(PY) -m tools.training
 	$(PY) -m tools.bench_load --write-docs
+
+# 50 starts of the scaled setup from nothing, everything on (about 30 s each).
+bench-starts: $(SPACY_MODEL) scale-bin
+	$(PY) -m tools.training
+	$(PY) -m tools.bench_starts --starts 50 --write-docs
 
 bench-catalog: $(STAMP) postgres-bin
 	$(PY) -m tools.bench_catalog --write-docs

@@ -23,7 +23,11 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import (
+    FailSafeTrackerStore,
+    SQLTrackerStore,
+    create_engine_kwargs,
+)
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -31,6 +35,7 @@ from bot.channels.whatsapp_store import configured_store_url, forget_user_at
 from bot.privacy import mask_personal_numbers
 from bot.settings import settings
 from services.callbacks import CallbackStore
+from services.schema_migrations import exclusive
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +111,60 @@ def _callback_store(url: str) -> CallbackStore:
     return CallbackStore(url)
 
 
+class ConversationStoreUnavailable(RuntimeError):
+    """The conversation store could not be read or written: the turn stops here, and the
+    channel tells the citizen to send the message again (bot/channels/failsafe.py)."""
+
+
+def _fail_loudly(error: Exception) -> None:
+    raise ConversationStoreUnavailable("the conversation store failed") from error
+
+
+def _fail_safe_without_forgetting() -> None:
+    """Rasa wraps every tracker store in FailSafeTrackerStore, which answers a failed read
+    with a new, empty conversation and writes to memory instead (and logs the error with
+    its SQL). A citizen in the middle of a question would be answered as a stranger, and the
+    turn would be lost without a word. Here a failure stops the turn instead; the channel
+    answers with an apology and the phone number, and the next message, once the store is
+    back, goes on from where the conversation was."""
+    original = FailSafeTrackerStore.__init__
+    if getattr(original, "leerwijzer", False):
+        return
+
+    def __init__(self, tracker_store, on_tracker_store_error=None, fallback=None):  # noqa: ANN001, N807
+        original(self, tracker_store, on_tracker_store_error or _fail_loudly, fallback)
+
+    __init__.leerwijzer = True  # type: ignore[attr-defined]
+    FailSafeTrackerStore.__init__ = __init__  # type: ignore[method-assign]
+
+
+_fail_safe_without_forgetting()
+
+
 class PrivacyTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, retention_schedule: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        # Rasa creates its tables when the store opens; two Rasa servers starting at once on
+        # an empty database both try, and one logs "Could not create tables". One at a time.
+        url = SQLTrackerStore.get_db_url(
+            kwargs.get("dialect", "sqlite"),
+            kwargs.get("host"),
+            kwargs.get("port"),
+            kwargs.get("db", "rasa.db"),
+            kwargs.get("username"),
+            kwargs.get("password"),
+            kwargs.get("login_db"),
+            kwargs.get("query"),
+        )
+        with exclusive(url, "rasa_tracker"):
+            super().__init__(*args, **kwargs)
+        if self.engine.dialect.name != "sqlite":
+            # After a PostgreSQL restart the pooled connections are dead: check each one
+            # before use, so the first message after the restart is answered, not refused.
+            self.engine.dispose()
+            self.engine = sa.create_engine(
+                self.engine.url, pool_pre_ping=True, **create_engine_kwargs(self.engine.url)
+            )
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         if retention_schedule:
             from bot.retention import start_schedule
 

@@ -90,6 +90,31 @@ def _sqlite_engine(url: sa.engine.URL, creator: Callable[[], Any] | None) -> sa.
     return engine
 
 
+@contextlib.contextmanager
+def exclusive(url: str | sa.engine.URL, name: str) -> Iterator[None]:
+    """Only one process at a time in this block, for this database and `name`: a session
+    advisory lock on PostgreSQL (on a connection of its own, released if the process dies),
+    an exclusive `flock` on `<database>.lock` beside a SQLite file."""
+    url = sa.engine.make_url(url)
+    if url.get_backend_name() == "sqlite":
+        with _file_lock(url.database):
+            yield
+        return
+    engine = sa.create_engine(url, poolclass=NullPool, future=True)
+    try:
+        with engine.connect() as connection:
+            key = {"key": _advisory_key(name)}
+            connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), key)
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), key)
+                connection.commit()
+    finally:
+        engine.dispose()
+
+
 def upgrade(
     url: str | sa.engine.URL,
     location: Path,
@@ -122,26 +147,17 @@ def upgrade(
         if sqlite
         else sa.create_engine(url, poolclass=NullPool, future=True)
     )
-    lock = _file_lock(url.database) if sqlite else contextlib.nullcontext()
     try:
-        with lock, engine.connect() as connection:
-            if not sqlite:
-                key = _advisory_key(version_table)
-                connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": key})
-                connection.commit()
-            try:
-                with EnvironmentContext(config, script, fn=steps, destination_rev="head") as env:
-                    env.configure(
-                        connection=connection,
-                        version_table=version_table,
-                        transactional_ddl=True,
-                    )
-                    with env.begin_transaction():
-                        env.run_migrations(**arguments)
-            finally:
-                if not sqlite:
-                    connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                    connection.commit()
+        with (
+            exclusive(url, version_table),
+            engine.connect() as connection,
+            EnvironmentContext(config, script, fn=steps, destination_rev="head") as env,
+        ):
+            env.configure(
+                connection=connection, version_table=version_table, transactional_ddl=True
+            )
+            with env.begin_transaction():
+                env.run_migrations(**arguments)
     finally:
         if creator is None:
             engine.dispose()

@@ -37,7 +37,7 @@ import aiohttp
 
 from bot.launcher import Stack, healthy
 from bot.settings import PROJECT_ROOT, settings
-from tools.machine import describe_machine
+from tools.machine import describe_machine, write_section
 from tools.scale import Citizen, ScaleStack, course_search, scaled_settings
 
 LEVELS = (1, 20, 100)
@@ -361,14 +361,7 @@ def load_run(name: str) -> tuple[tuple[list[LevelResult], dict[str, int]], tuple
 
 
 def write_docs(section: str) -> None:
-    text = DOCS.read_text(encoding="utf-8")
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after
-    else:
-        text = text.rstrip() + "\n\n## Load: conversations per second\n\n" + section + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    write_section(DOCS, BEGIN, END, "Load: conversations per second", section)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,3 +26,15 @@ def describe_machine() -> str:
         f"{cpu}, {os.cpu_count()} cores{memory}, {platform.machine()}, "
         f"Python {platform.python_version()}"
     )
+
+
+def write_section(docs: Path, begin: str, end: str, heading: str, section: str) -> None:
+    """Put `section` (which starts with `begin` and ends with `end`) into `docs`: in place of
+    the one there, or at the end under `heading` the first time."""
+    text = docs.read_text(encoding="utf-8")
+    if begin in text and end in text:
+        before, rest = text.split(begin, 1)
+        text = before + section + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + f"\n\n## {heading}\n\n" + section + "\n"
+    docs.write_text(text, encoding="utf-8")

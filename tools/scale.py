@@ -1,7 +1,9 @@
 """The scaled stack on one machine, and a conversation client for it (docs/operations.md).
 
 `ScaleStack` starts what production runs (deploy/), on loopback in throwaway directories:
-PostgreSQL (conversations, call-back requests, catalog), Redis (conversation locks), the
+PostgreSQL (conversations, call-back requests, catalog, the WhatsApp channel's state), Redis
+(conversation locks), a desk that calls back, the WhatsApp channel when `extra_env` has its
+settings (`scaled_whatsapp`), the
 catalog and budget services, one action server, N Rasa servers with the same model, and nginx
 in front with deploy/nginx/leerwijzer.conf (round robin for the REST channel and the HTTP
 API; Socket.IO by the client's address, no cookie). It is configured through the same
@@ -222,6 +224,29 @@ class ThrowawayNginx(ThrowawayServer):
 # -- the scaled stack ----------------------------------------------------------------------------
 
 
+# A desk that calls back (CALLBACK_DESK_*): the call-back requests go to PostgreSQL.
+SCALED_DESK = {
+    "CALLBACK_DESK_NAME": "Leerwerkloket West-Brabant",
+    "CALLBACK_DESK_PHONE": "076 000 0000",
+    "CALLBACK_DESK_HOURS": "maandag tot en met vrijdag 9:00-17:00",
+    "CALLBACK_DESK_WORKING_DAYS": "2",
+}
+
+
+def scaled_whatsapp(
+    graph_api_base_url: str, phone_number_id: str, app_secret: str, verify_token: str
+) -> dict[str, str]:
+    """The WhatsApp channel's settings, pointed at a (fake) Graph API."""
+    return {
+        "WHATSAPP_API_BASE_URL": graph_api_base_url,
+        "WHATSAPP_PHONE_NUMBER_ID": phone_number_id,
+        "WHATSAPP_ACCESS_TOKEN": "scale-access-token",
+        "WHATSAPP_APP_SECRET": app_secret,
+        "WHATSAPP_VERIFY_TOKEN": verify_token,
+        "WHATSAPP_SENDER_ID_KEY": "scale-sender-id-key-0123456789abcdef",
+    }
+
+
 def scaled_settings(env: dict[str, str]) -> Settings:
     """Settings as bot/settings.py reads them, with `env` put into the environment first."""
     os.environ.update(env)
@@ -239,13 +264,15 @@ class ScaleStack:
     nginx: ThrowawayNginx | None = None
     stack: Stack | None = None
     config: Settings | None = None
+    # Settings on top of the scaled ones: the WhatsApp channel's (scaled_whatsapp), say.
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def start(self, timeout: float = 240.0, report=print) -> ScaleStack:  # noqa: ANN001
         started = time.monotonic()
         self.postgres = ThrowawayPostgres().start()
         urls = {
             name: self.postgres.create_database(name)
-            for name in ("tracker", "callbacks", "catalog")
+            for name in ("tracker", "callbacks", "catalog", "whatsapp")
         }
         self.redis = ThrowawayRedis().start()
         report(f"  ready: postgres, redis ({time.monotonic() - started:.0f} s)")
@@ -257,12 +284,16 @@ class ScaleStack:
             "LOCK_LIFETIME_SECONDS": os.environ.get("LOCK_LIFETIME_SECONDS", "20"),
             "CALLBACK_DATABASE_URL": urls["callbacks"],
             "CATALOG_DATABASE_URL": urls["catalog"],
+            # What docs/whatsapp.md tells operators: the channel's store on PostgreSQL too.
+            "WHATSAPP_STORE_URL": urls["whatsapp"],
+            **SCALED_DESK,
             "LEERWIJZER_HOST": "127.0.0.1",
             **{
                 name: str(free_port())
                 for name in ("RASA_PORT", "ACTION_PORT", "CATALOG_PORT", "BUDGET_PORT", "WEB_PORT")
             },
         }
+        env.update(self.extra_env)
         for inherited in ("CATALOG_URL", "BUDGET_URL", "ACTION_SERVER_URL", "TRACKER_DB"):
             os.environ.pop(inherited, None)
         self.config = scaled_settings(env)
@@ -335,13 +366,17 @@ def rasa_instance(first: Process, number: int, port: int) -> Process:
     )
 
 
-def rasa_log_errors(stack: ScaleStack) -> list[str]:
-    """Lock errors in the Rasa logs (there must be none)."""
+LOCK_ERRORS = ("LockError", "Could not acquire lock")
+
+
+def rasa_log_errors(stack: ScaleStack, markers: tuple[str, ...] = LOCK_ERRORS) -> list[str]:
+    """Lines of the Rasa logs with one of `markers` (by default lock errors: there must be
+    none)."""
     found = []
     for process in stack.rasa_processes:
         if process.log_path and process.log_path.exists():
             for line in process.log_path.read_text(errors="replace").splitlines():
-                if "LockError" in line or "Could not acquire lock" in line:
+                if any(marker in line for marker in markers):
                     found.append(f"{process.name}: {line}")
     return found
 

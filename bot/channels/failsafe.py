@@ -38,14 +38,21 @@ def apology(kind: str, language: str | None = None) -> str:
 
 
 def describe(exc: BaseException) -> str:
-    """What broke, without personal data: SQLAlchemy's text carries the SQL and parameters."""
-    original = getattr(exc, "orig", None)  # a DB-API error wrapped by SQLAlchemy
-    if original is not None:
-        first_line = str(original).strip().splitlines()[:1]
-        return f"{type(exc).__name__} ({type(original).__module__}.{type(original).__name__}: " + (
-            f"{first_line[0]})" if first_line else ")"
-        )
-    return type(exc).__name__
+    """What broke, without personal data: SQLAlchemy's text carries the SQL and parameters,
+    so of a database error only the driver's first line is named; of other errors the type.
+    A chain of causes is followed ("ConversationStoreUnavailable <- OperationalError (...)")."""
+    parts = []
+    seen: BaseException | None = exc
+    while seen is not None and len(parts) < 4:
+        original = getattr(seen, "orig", None)  # a DB-API error wrapped by SQLAlchemy
+        if original is not None:
+            first_line = (str(original).strip().splitlines() or [""])[0]
+            driver = f"{type(original).__module__}.{type(original).__name__}"
+            parts.append(f"{type(seen).__name__} ({driver}: {first_line})")
+        else:
+            parts.append(type(seen).__name__)
+        seen = seen.__cause__ or seen.__context__
+    return " <- ".join(parts)
 
 
 def answering(on_new_message: Handler, channel: str) -> Handler:

@@ -95,6 +95,11 @@ class ThrowawayPostgres:
                 "--no-sync",
             ]
         )
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        """Start the server on its data (after `halt`): a restart, as after an upgrade."""
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
@@ -117,7 +122,11 @@ class ThrowawayPostgres:
         )
         self._started = True
         self._wait_ready()
-        return self
+
+    def halt(self) -> None:
+        """Stop the server and keep its data (fast shutdown: clients are disconnected)."""
+        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
+        self._started = False
 
     def stop(self) -> None:
         if self._started:

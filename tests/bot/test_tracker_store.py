@@ -232,3 +232,19 @@ def test_retention_deletes_only_old_conversations(store, domain):
     assert deleted == 1
     assert stored_data(store, "old") == []
     assert stored_data(store, "new")
+
+
+def test_a_failing_store_stops_the_turn_instead_of_starting_a_new_conversation(tmp_path):
+    """Rasa's FailSafeTrackerStore would answer a failed read with an empty conversation."""
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    from bot.tracker_store import ConversationStoreUnavailable
+
+    class Broken(PrivacyTrackerStore):
+        async def retrieve(self, sender_id):  # noqa: ANN001, ANN201
+            raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    broken = Broken(domain=Domain.empty(), dialect="sqlite", db=str(tmp_path / "t.db"))
+    with pytest.raises(ConversationStoreUnavailable):
+        asyncio.run(FailSafeTrackerStore(broken).retrieve("citizen-1"))

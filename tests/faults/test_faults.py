@@ -1,5 +1,7 @@
-"""Faults through the real stack: services down, slow or failing; the action server
-restarted in the middle of a form; a crash right after a call-back confirmation.
+"""Faults through the real stack: services down, slow or failing; kill -9 of the action
+server, the catalog and the budget service in the middle of a conversation; the action server
+restarted in the middle of a form; a crash right after a call-back confirmation. The stores
+(PostgreSQL, Redis, a full disk): test_stores.py and test_full_disk.py.
 
 The tests run in file order: the last one kills the stack.
 """
@@ -161,6 +163,23 @@ def test_a_killed_part_gets_a_clear_answer_and_nothing_is_lost_once_it_is_back(f
     assert "Waar: Breda" in courses, courses
     turns = user_turns(citizen)
     assert turns.count("Breda") == 1 and len(turns) == 3, turns  # none lost, none doubled
+
+
+def test_a_killed_budget_service_gets_a_clear_answer_and_works_again_once_back(faulty):
+    budget_works(faulty)
+    citizen = Citizen(faulty.stack)
+    who_pays_until_the_last_question(citizen)
+    kill(faulty.stack, "budget")
+    try:
+        answer, elapsed = timed(citizen, LAST_ANSWER)
+        assert fallback_contact().phone in answer, answer
+        assert elapsed < ANSWER_WITHIN_SECONDS, f"answered after {elapsed:.1f} s"
+    finally:
+        start(faulty.stack, "budget")
+    again = texts(citizen.say("wie betaalt mijn cursus?"))
+    assert "Wat doet u nu?" in again or any(found in again for found in SCHEMES_FOUND), again
+    turns = user_turns(citizen)
+    assert turns.count(LAST_ANSWER) == 1 and len(turns) == 3, turns  # none lost, none doubled
 
 
 def test_a_confirmed_call_back_survives_a_crash_right_after_the_confirmation(faulty):

@@ -15,14 +15,20 @@ goes to the live server (deploy/nginx/leerwijzer.conf explains the rule).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import time
+import uuid
 
 import aiohttp
 import pytest
+import requests
 
 from bot.privacy import mask_personal_numbers
+from services.callbacks import CallbackStore
+from tests.bot.channels.conftest import APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, payload, sign
+from tests.bot.channels.fake_graph import FakeGraphApi
 from tools.scale import (
     Citizen,
     ScaleStack,
@@ -30,6 +36,7 @@ from tools.scale import (
     answer_texts,
     course_search,
     rasa_log_errors,
+    scaled_whatsapp,
     socketio_visit,
 )
 from tools.training import ensure_model
@@ -46,13 +53,23 @@ RUN_LIMIT_SECONDS = 480  # a safety net; the run takes about 60 s on an idle 2-c
 # loopback: each stands for a citizen's own address), and fresh WebSockets from one address.
 SOCKETIO_ADDRESSES = [f"127.0.0.{n}" for n in range(2, 22)]
 SOCKETIO_WEBSOCKETS = 6
+COURSE_QUESTION = "Ik zoek een computercursus in Breda"
 pytestmark = pytest.mark.stack
 
 
 @pytest.fixture(scope="module")
-def scale():
+def graph_api():
+    with FakeGraphApi() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def scale(graph_api):
+    """Everything on, as operators deploy it: WhatsApp (a fake Graph API) with its store on
+    PostgreSQL, and a desk that calls back."""
     started = time.monotonic()
-    with ScaleStack(ensure_model()) as stack:
+    whatsapp = scaled_whatsapp(graph_api.base_url, PHONE_NUMBER_ID, APP_SECRET, VERIFY_TOKEN)
+    with ScaleStack(ensure_model(), extra_env=whatsapp) as stack:
         stack.start(report=print)
         print(f"scaled stack ready in {time.monotonic() - started:.0f} s; logs in {stack.log_dir}")
         yield stack
@@ -160,6 +177,52 @@ def test_socketio_stays_on_one_server_from_its_first_request_without_a_cookie(
     # Other addresses, other servers; a fresh WebSocket is balanced round robin.
     assert set.union(*by_session) == {"rasa-1", "rasa-2"}
     assert set.union(*served(scale, websockets)) == {"rasa-1", "rasa-2"}
+
+
+def test_whatsapp_through_nginx_is_answered_with_its_state_on_postgresql(scale, graph_api):
+    """Both Rasa servers started at once on an empty WhatsApp store (its tables are made by
+    one of them, services/schema_migrations.py); a signed webhook through nginx is answered."""
+    data = payload(
+        "text", id=f"wamid.scale{uuid.uuid4().hex}", text=COURSE_QUESTION, timestamp=time.time()
+    )
+    body = json.dumps(data).encode()
+    response = requests.post(
+        f"{scale.nginx.url}/webhooks/whatsapp/webhook",
+        data=body,
+        headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(body)},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    delivered = graph_api.wait_for(lambda sent: any("Breda" in r.text for r in sent), 60)
+    assert any("Breda" in r.text for r in delivered)
+    claimed = scale.postgres.psql("SELECT count(*) FROM whatsapp_messages", database="whatsapp")
+    assert claimed.strip() == "1"
+    version = scale.postgres.psql(
+        "SELECT version_num FROM alembic_version_whatsapp", database="whatsapp"
+    )
+    assert version.strip() == "0001"
+
+
+def test_a_call_back_request_through_nginx_is_stored_on_postgresql(scale):
+    sender = f"scale-desk-{uuid.uuid4().hex[:8]}"
+
+    def say(text: str) -> str:
+        answers = requests.post(
+            f"{scale.nginx.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=30,
+        ).json()
+        return "\n".join(a.get("text") or "" for a in answers)
+
+    say("ik wil een mens spreken")
+    say("/request_callback")
+    say("Fatima")
+    say("06-12345678")
+    assert "bewaren" in say('/inform{"daypart": "morning"}')
+    confirmation = say("/affirm")
+    reference = next(w.strip(".") for w in confirmation.split() if w.startswith("LW-"))
+    stored = CallbackStore(scale.config.callback_database_url).get(reference)
+    assert stored is not None and stored.first_name == "Fatima"
 
 
 def test_socketio_goes_to_the_live_server_after_the_kill(

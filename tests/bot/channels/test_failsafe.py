@@ -72,3 +72,24 @@ def test_describe_names_the_driver_error_only():
     )
     assert describe(wrapped) == "OperationalError (sqlite3.OperationalError: disk I/O error)"
     assert describe(ConnectionError("redis at 10.0.0.1 refused")) == "ConnectionError"
+
+
+def test_a_chain_of_causes_is_named_without_the_sql():
+    from bot.tracker_store import ConversationStoreUnavailable
+
+    try:
+        try:
+            raise sqlalchemy.exc.OperationalError(
+                "SELECT data FROM events WHERE sender_id = ?",
+                ("citizen-1",),
+                sqlite3.OperationalError("database or disk is full"),
+            )
+        except sqlalchemy.exc.OperationalError as error:
+            raise ConversationStoreUnavailable("the conversation store failed") from error
+    except ConversationStoreUnavailable as failure:
+        named = describe(failure)
+    assert named == (
+        "ConversationStoreUnavailable <- OperationalError "
+        "(sqlite3.OperationalError: database or disk is full)"
+    )
+    assert "citizen-1" not in named and "SELECT" not in named

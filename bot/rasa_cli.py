@@ -1,5 +1,5 @@
 """`python -m bot.rasa_cli ...`: Rasa's own command line (`python -m rasa ...`) with two
-performance fixes. The project runs every Rasa command through it: the servers the launcher
+performance fixes (and one for the log, `install_payload_interpolation`). The project runs every Rasa command through it: the servers the launcher
 starts (`run`), training (`train`, tools/training.py), the conversation tests (`test core`) and
 the cross-validation (`test nlu`, tools/nlu_report.py); tools/validate.py installs the same fixes.
 
@@ -87,10 +87,36 @@ def install_training_data_validator() -> None:
     validation.validate_training_data = validate_training_data
 
 
+def install_payload_interpolation() -> None:
+    """Leave a button's intent payload (`/inform{"municipality": "Breda"}`) as it is.
+
+    Rasa fills `{slot}` placeholders in every string of a response, the buttons' payloads
+    too. A payload's JSON looks like a placeholder to it: on every such response it logged an
+    ERROR with a traceback whose locals held the conversation's slot values (personal data in
+    the log, and noise that hides real faults), then returned the payload unchanged. Payloads
+    hold no placeholders (every one is a fixed text of actions/locales/nl.yml), so they are
+    returned unchanged at once.
+    """
+    from rasa.core.nlg import interpolator
+
+    rasa_interpolate_text = interpolator.interpolate_text
+    if getattr(rasa_interpolate_text, "leerwijzer_payloads", False):
+        return
+
+    def interpolate_text(response: str, values: dict[str, Any]) -> str:
+        if response.startswith("/"):
+            return response
+        return rasa_interpolate_text(response, values)
+
+    interpolate_text.leerwijzer_payloads = True  # type: ignore[attr-defined]
+    interpolator.interpolate_text = interpolate_text
+
+
 def install() -> None:
-    """Both fixes; call before Rasa reads training data or starts a server."""
+    """The fixes; call before Rasa reads training data or starts a server."""
     install_action_result_validator()
     install_training_data_validator()
+    install_payload_interpolation()
 
 
 def use_project_domain() -> None:

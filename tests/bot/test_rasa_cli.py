@@ -99,3 +99,19 @@ def test_rasa_telemetry_is_off_unless_asked_for(monkeypatch):
     monkeypatch.setenv("RASA_TELEMETRY_ENABLED", "true")
     importlib.reload(bot.rasa_cli)
     assert rasa.telemetry.is_telemetry_enabled() is True
+
+
+def test_button_payloads_are_not_taken_for_placeholders(capsys, caplog):
+    """Rasa logged an ERROR with the slot values for every button with a JSON payload."""
+    from rasa.core.nlg import interpolator
+
+    from bot.rasa_cli import install_payload_interpolation
+
+    install_payload_interpolation()
+    payload = '/inform{"municipality": "Breda"}'
+    response = {"text": "Ik bewaar dit {retention_days} dagen.", "buttons": [{"payload": payload}]}
+    filled = interpolator.interpolate(response, {"retention_days": 30, "age": "67"})
+    assert filled["text"] == "Ik bewaar dit 30 dagen."
+    assert filled["buttons"][0]["payload"] == payload
+    logged = capsys.readouterr().out + capsys.readouterr().err + caplog.text
+    assert "interpolator" not in logged and "67" not in logged

@@ -1,7 +1,8 @@
 """`python -m bot.rasa_cli ...`: Rasa's own command line (`python -m rasa ...`) with two
-performance fixes (and one for the log, `install_payload_interpolation`). The project runs every Rasa command through it: the servers the launcher
-starts (`run`), training (`train`, tools/training.py), the conversation tests (`test core`) and
-the cross-validation (`test nlu`, tools/nlu_report.py); tools/validate.py installs the same fixes.
+performance fixes, and one for the log (`install_payload_interpolation`). The project runs
+every Rasa command through it: the servers the launcher starts (`run`), training (`train`,
+tools/training.py), the conversation tests (`test core`) and the cross-validation (`test nlu`,
+tools/nlu_report.py); tools/validate.py installs the same fixes.
 
 Both fixes are about `jsonschema.validate(instance, schema)`, which checks the schema itself
 against the JSON Schema metaschema on every call:

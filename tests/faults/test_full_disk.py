@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.test_stores import through_a_fault
+from tests.faults.mid_conversation import through_a_fault
 from tests.support.binaries import missing_binary
 from tests.support.stack import Citizen, running_stack
 

@@ -13,34 +13,17 @@ conversation goes on: no turn lost, none stored twice.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
-from actions.contacts import fallback_contact
 from deploy.local.throwaway_postgres import ThrowawayPostgres
+from tests.faults.mid_conversation import through_a_fault
 from tests.support.binaries import require_postgres
 from tests.support.redis_server import RedisServer
-from tests.support.stack import Citizen, process, running_stack, texts
+from tests.support.stack import Citizen, running_stack
 
 pytestmark = pytest.mark.stack
-ANSWER_WITHIN_SECONDS = 3.0
 DISK_BYTES = 64 * 1024 * 1024  # room for the stores of one machine, then filled up
-
-
-def timed(citizen: Citizen, text: str) -> tuple[str, float]:
-    started = time.monotonic()
-    answer = texts(citizen.say(text))
-    return answer, time.monotonic() - started
-
-
-def assert_clear_answer(answer: str, elapsed: float) -> None:
-    assert fallback_contact().phone in answer, answer
-    assert elapsed < ANSWER_WITHIN_SECONDS, f"answered after {elapsed:.1f} s"
-
-
-def rasa_log(stack) -> str:  # noqa: ANN001
-    return process(stack, "rasa").log_path.read_text(errors="replace")
 
 
 # -- PostgreSQL and Redis: the scaled setup's stores ---------------------------------------------
@@ -72,22 +55,6 @@ def stored_user_turns(postgres: ThrowawayPostgres, sender: str) -> list[str]:
         database="tracker",
     )
     return [json.loads(line)["text"] for line in rows.splitlines() if line.strip()]
-
-
-def through_a_fault(stack, citizen: Citizen, break_it, repair, logged: str, stored) -> None:  # noqa: ANN001
-    """A course search; the part breaks before the place is given: a clear answer within 3 s
-    and a log line naming the fault; once repaired the place, sent again, is answered and the
-    conversation holds each message once (`stored`: the user messages kept for the citizen)."""
-    assert "In welke plaats woont u?" in texts(citizen.say("Ik zoek een computercursus"))
-    break_it()
-    try:
-        answer, elapsed = timed(citizen, "Breda")
-        assert_clear_answer(answer, elapsed)
-        assert logged in rasa_log(stack)
-    finally:
-        repair()
-    assert "Waar: Breda" in texts(citizen.say("Breda"))
-    assert stored(citizen.sender) == ["Ik zoek een computercursus", "Breda"]
 
 
 def test_postgresql_restarting(scaled):

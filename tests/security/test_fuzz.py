@@ -104,6 +104,19 @@ sender_batches = st.lists(
 )
 
 
+def batched(messages: int) -> settings:
+    """Hypothesis, run once per batch of BATCH messages: generated in a fixed order, no
+    shrinking or example database (a stack run is no place for either)."""
+    return settings(
+        max_examples=max(1, messages // BATCH),
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a process, from /proc (0 where there is no /proc)."""
     try:
@@ -134,14 +147,7 @@ def test_generated_messages_always_get_an_answer(stack):
         if any(r in (answers[0].get("text") or "") for r in refusals):
             guard_answers[0] += 1
 
-    @settings(
-        max_examples=max(1, FUZZ_MESSAGES // BATCH),
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @batched(FUZZ_MESSAGES)
     @given(batches)
     def run(batch: list[str]) -> None:
         with ThreadPoolExecutor(WORKERS) as pool:
@@ -185,14 +191,7 @@ def test_generated_sender_ids_get_an_answer_or_a_clear_refusal(stack):
             assert response.json() == {"error": SENDER_ERROR}, shown
             refused.append(sender)
 
-    @settings(
-        max_examples=max(1, SENDER_MESSAGES // BATCH),
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @batched(SENDER_MESSAGES)
     @given(sender_batches)
     def run(batch: list[tuple[object, str]]) -> None:
         with ThreadPoolExecutor(WORKERS) as pool:

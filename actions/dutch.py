@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from babel import Locale
 from babel.dates import format_date as babel_date
+from babel.dates import format_timedelta
 from babel.numbers import format_currency
 
 from actions.i18n import DEFAULT_LANGUAGE, say
@@ -30,6 +31,16 @@ def format_date(value: str | date | None, language: str = DEFAULT_LANGUAGE) -> s
     except ValueError:
         return ""
     return babel_date(day, "full", locale=_locale(language))
+
+
+def format_wait(minutes: int, language: str = DEFAULT_LANGUAGE) -> str:
+    """5 -> '5 minuten' (nl), '1 minuut', '2 minuty' (pl): CLDR's plural rules, always minutes."""
+    return format_timedelta(
+        timedelta(minutes=max(1, int(minutes))),
+        granularity="minute",
+        threshold=1000,  # never "2 uur": a wait is said in minutes
+        locale=_locale(language),
+    )
 
 
 # The catalog writes a course's schedule in Dutch ("dinsdag 10:00-12:00"); CLDR's weekday

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.clients.desk import LIVE_CHANNELS, DeskClient
+from actions.clients.errors import ServiceUnavailable
 from actions.contacts import callback_desk, fallback_contact, message_placeholders
+from actions.dutch import format_wait
 from actions.i18n import language_of, say
-from bot.privacy import normalize_phone
+from bot.privacy import mask_personal_numbers, normalize_phone
 from bot.settings import settings
 from services.callbacks import CallbackRequest, CallbackStore
 
@@ -164,3 +168,84 @@ class ActionSubmitCallback(Action):
             phone=desk.phone,
         )
         return cleared
+
+
+# -- live chat with a desk (services/desk, docs/desk.md) -------------------------------------
+
+TRANSCRIPT_LINES = 40  # the advisor sees the conversation so far, its last lines
+
+
+def live_chat_offer(tracker: Tracker, topic: str | None) -> dict[str, Any] | None:
+    """The desk whose advisors can chat now, with the queue: on a channel that can show their
+    messages (widget, kiosk, WhatsApp) and while someone of that desk is signed in."""
+    if tracker.get_latest_input_channel() not in LIVE_CHANNELS:
+        return None
+    try:
+        found = DeskClient.from_settings().availability(topic)
+    except ServiceUnavailable as exc:
+        logger.warning("Desk availability unknown: %s", exc.reason)
+        return None
+    return found if found.get("available") else None
+
+
+def transcript(tracker: Tracker) -> list[tuple[str, str, datetime | None]]:
+    """The conversation so far, personal numbers masked, for the advisor."""
+    lines: list[tuple[str, str, datetime | None]] = []
+    for event in tracker.events:
+        kind = event.get("event")
+        text = event.get("text")
+        if kind not in ("user", "bot") or not text or str(text).startswith("/"):
+            continue
+        at = event.get("timestamp")
+        when = datetime.fromtimestamp(at, timezone.utc) if isinstance(at, (int, float)) else None
+        sender = "citizen" if kind == "user" else "assistant"
+        lines.append((sender, mask_personal_numbers(str(text))[:2000], when))
+    return lines[-TRANSCRIPT_LINES:]
+
+
+class ActionStartLiveChat(Action):
+    """Join the desk's queue and pause the conversation: from here the desk answers
+    (bot/desk_relay.py) until the advisor hands back or nobody answers in time."""
+
+    def __init__(self, client: DeskClient | None = None) -> None:
+        self._client = client
+
+    def name(self) -> str:
+        return "action_start_live_chat"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        language = language_of(tracker)
+        channel = tracker.get_latest_input_channel()
+        client = self._client or DeskClient.from_settings()
+        contact = fallback_contact()
+        done = [SlotSet("live_chat_desk", None)]
+        desk_id = tracker.get_slot("live_chat_desk")
+        joined = None
+        try:
+            if not desk_id and channel in LIVE_CHANNELS:
+                offer = client.availability(tracker.get_slot("callback_subject"))
+                desk_id = offer["desk"]["id"] if offer.get("available") else None
+            if desk_id and channel in LIVE_CHANNELS:
+                joined = client.start(
+                    tracker.sender_id, channel, desk_id, language, transcript(tracker)
+                )
+        except ServiceUnavailable as exc:
+            logger.warning("Joining a desk's queue failed: %s", exc.reason)
+        if joined is None:
+            # Closed in the meantime, no desk, or a channel without live chat: a number to call.
+            dispatcher.utter_message(
+                text=say(language, "desk.closed", desk=contact.name, phone=contact.phone)
+            )
+            return done
+        dispatcher.utter_message(
+            text=say(
+                language,
+                "desk.queued",
+                desk=joined["desk"]["name"],
+                position=joined["position"],
+                wait=format_wait(joined["expected_wait_minutes"], language),
+            )
+        )
+        return [*done, ConversationPaused()]

@@ -349,5 +349,12 @@ class ActionRouteOrRespond(RequestFirst, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "affirm" and tracker.get_slot("live_chat_desk"):
+            # "ja" to the live chat just offered (action_offer_human).
+            from actions.handoff import ActionStartLiveChat
+
+            return ActionStartLiveChat().run(dispatcher, tracker, domain)
         dispatcher.utter_message(response=self.RESPONSES.get(intent, "utter_menu"))
+        if tracker.get_slot("live_chat_desk"):
+            return [SlotSet("live_chat_desk", None)]  # "nee": the offer is gone
         return []

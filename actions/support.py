@@ -13,7 +13,8 @@ from rasa_sdk.types import DomainDict
 from actions.clients import ServiceUnavailable
 from actions.clients.catalog import Organization, UsesCatalog
 from actions.contacts import callback_desk, fallback_contact, message_placeholders
-from actions.dutch import format_schedule
+from actions.dutch import format_schedule, format_wait
+from actions.handoff import live_chat_offer
 from actions.i18n import DEFAULT_LANGUAGE, language_of, say, strings
 from actions.places import canonical_municipality
 from actions.vocabulary import HELP_KINDS, UNKNOWN, known
@@ -196,6 +197,19 @@ class ActionOfferHuman(UsesCatalog, Action):
             contact = fallback_contact()
             name, phone, visit = contact.name, contact.phone, ""
         dispatcher.utter_message(response="offer_human", name=name, phone=phone, visit=visit)
+        live = live_chat_offer(tracker, right_help_kind(tracker))
+        if live is not None:
+            # A desk is staffed now: chat with a person in this same conversation.
+            dispatcher.utter_message(
+                response="offer_live_chat",
+                desk=live["desk"]["name"],
+                position=live["position"],
+                wait=format_wait(live["expected_wait_minutes"], language_of(tracker)),
+            )
+            return [
+                SlotSet("callback_subject", right_help_kind(tracker)),
+                SlotSet("live_chat_desk", live["desk"]["id"]),
+            ]
         desk = callback_desk()
         if desk is None:
             # No desk has agreed to call back: the number above, and no promise of a call.

@@ -28,7 +28,7 @@ from bot.settings import PROJECT_ROOT, Settings, ensure_env_file, settings
 STOP_GRACE_SECONDS = 10.0
 CREDENTIALS_FILE = PROJECT_ROOT / "credentials.yml"
 DEFAULT_START_TIMEOUT = 240.0
-PROCESS_NAMES = ("catalog", "budget", "actions", "rasa", "web")
+PROCESS_NAMES = ("catalog", "budget", "desk", "actions", "rasa", "web")
 
 
 class StackError(RuntimeError):
@@ -242,6 +242,21 @@ def stack_processes(config: Settings, model: Path) -> list[Process]:
             [*uvicorn, "--port", str(config.budget_port), "services.budget.app:app"],
             config.budget_port,
             f"http://{config.host}:{config.budget_port}/health",
+        ),
+        Process(
+            "desk",
+            # The desk's pages get live updates over WebSocket: wsproto, not the websockets
+            # library that Rasa pins.
+            [
+                *uvicorn[:-2],
+                "--ws",
+                "wsproto",
+                "--port",
+                str(config.desk_port),
+                "services.desk.app:app",
+            ],  # fmt: skip
+            config.desk_port,
+            config.desk_health_url,
         ),
         Process(
             "actions",

@@ -118,6 +118,9 @@ def install() -> None:
     install_action_result_validator()
     install_training_data_validator()
     install_payload_interpolation()
+    from bot.desk_relay import install_paused_relay
+
+    install_paused_relay()
 
 
 def use_project_domain() -> None:

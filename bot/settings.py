@@ -7,6 +7,7 @@ os.environ themselves, so that a value has exactly one source.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -77,6 +78,20 @@ class Settings:
     callback_desk_phone: str = ""
     callback_desk_hours: str = ""
     callback_desk_working_days: int = 0
+    # The desk (services/desk, docs/desk.md): advisors, live hand-over and call-backs.
+    desk_port: int = 8003
+    desk_url: str = ""
+    desk_database_url: str = ""
+    desk_service_token: str = ""
+    assistant_url: str = ""
+    desk_cookie_secure: bool = True
+    desk_lockout_attempts: int = 5
+    desk_lockout_minutes: int = 15
+    desk_session_idle_minutes: int = 60
+    desk_session_hours: int = 10
+    desk_audit_days: int = 365
+    callback_finished_days: int = 7
+    desk_timezone: str = "Europe/Amsterdam"
 
     @property
     def rasa_url(self) -> str:
@@ -85,6 +100,10 @@ class Settings:
     @property
     def action_url(self) -> str:
         return self.action_server_url or f"http://{self.host}:{self.action_port}"
+
+    @property
+    def desk_health_url(self) -> str:
+        return f"http://{self.host}:{self.desk_port}/desk/health"
 
     @property
     def web_url(self) -> str:
@@ -159,7 +178,32 @@ def settings() -> Settings:
         callback_desk_hours=_env("CALLBACK_DESK_HOURS", "").strip(),
         callback_desk_working_days=_env_number("CALLBACK_DESK_WORKING_DAYS", 0),
         **_scale_settings(tracker_db),
+        **_desk_settings(host, var_dir, token, _env_number("RASA_PORT", 5005)),
     )
+
+
+def _desk_settings(host: str, var_dir: Path, rasa_token: str, rasa_port: int) -> dict[str, object]:
+    """The desk's settings (docs/desk.md)."""
+    port = _env_number("DESK_PORT", 8003)
+    # The token between the assistant and the desk; by default derived from the Rasa token,
+    # which every process of `make run` shares.
+    derived = hashlib.sha256(f"leerwijzer-desk:{rasa_token}".encode()).hexdigest()
+    return {
+        "desk_port": port,
+        "desk_url": _env("DESK_URL", f"http://{host}:{port}").rstrip("/"),
+        "desk_database_url": _env("DESK_DATABASE_URL", f"sqlite:///{var_dir / 'desk.db'}"),
+        "desk_service_token": _env("DESK_SERVICE_TOKEN", derived),
+        # Where the desk reaches the assistant's relay endpoint: one Rasa server, or nginx.
+        "assistant_url": _env("ASSISTANT_URL", f"http://{host}:{rasa_port}").rstrip("/"),
+        "desk_cookie_secure": _env("DESK_COOKIE_SECURE", "1") not in ("0", "false", "no"),
+        "desk_lockout_attempts": _env_number("DESK_LOCKOUT_ATTEMPTS", 5),
+        "desk_lockout_minutes": _env_number("DESK_LOCKOUT_MINUTES", 15),
+        "desk_session_idle_minutes": _env_number("DESK_SESSION_IDLE_MINUTES", 60),
+        "desk_session_hours": _env_number("DESK_SESSION_HOURS", 10),
+        "desk_audit_days": _env_number("DESK_AUDIT_DAYS", 365),
+        "callback_finished_days": _env_number("CALLBACK_FINISHED_DAYS", 7),
+        "desk_timezone": _env("DESK_TIMEZONE", "Europe/Amsterdam"),
+    }
 
 
 # -- scale-out settings (docs/operations.md) --------------------------------------------------

@@ -31,6 +31,7 @@ from rasa.core.tracker_store import (
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from actions.clients.desk import DeskClient
 from bot.channels.whatsapp_store import configured_store_url, forget_user_at
 from bot.privacy import mask_personal_numbers
 from bot.settings import settings
@@ -84,8 +85,9 @@ def phone_answers(events: list[Event]) -> set[int]:
 
 def forget_linked_records(sender_id: str) -> None:
     """Delete what the other stores keep under this conversation's sender id: its call-back
-    requests (services/callbacks, CALLBACK_DATABASE_URL) and the WhatsApp channel's row for
-    the sender (bot/channels/whatsapp_store.py, WHATSAPP_STORE_URL).
+    requests (services/callbacks, CALLBACK_DATABASE_URL), the WhatsApp channel's row for
+    the sender (bot/channels/whatsapp_store.py, WHATSAPP_STORE_URL) and the desk's hand-overs
+    (services/desk, over its internal API).
 
     Each store on its own: one that fails is logged (the error type only: a database message
     can hold a phone number) and the others are still cleared. Deleting again is harmless, so
@@ -96,6 +98,8 @@ def forget_linked_records(sender_id: str) -> None:
             settings().callback_database_url
         ).delete_for_sender(sender_id),
         "WhatsApp rows": lambda: forget_user_at(configured_store_url(), sender_id),
+        # The desk's hand-overs of this conversation, with the messages (services/desk).
+        "desk hand-overs": lambda: DeskClient.from_settings().forget(sender_id),
     }
     for name, delete in linked.items():
         try:

@@ -480,6 +480,7 @@ README_PROCESSES = {
     "Action server": "actions",
     "Course-catalog service": "catalog",
     "Budget and schemes service": "budget",
+    "Desk for advisors": "desk",
     "Static web page": "web",
 }
 
@@ -513,7 +514,7 @@ def test_the_process_table_is_what_the_launcher_starts(clean_settings, tmp_path)
     assert "--enable-api" in rasa and f"--auth-token={config.rasa_auth_token}" in rasa
     credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
     channels = {class_from_module_path(path).name() for path in credentials}
-    assert channels == {"rest", "socketio", "whatsapp"}
+    assert channels == {"rest", "socketio", "whatsapp", "desk"}  # desk: the desk's relay
 
 
 def test_the_defaults_the_readme_states_are_the_settings(clean_settings):
@@ -548,6 +549,7 @@ def test_embedded_defaults_are_sqlite_files_under_var_and_in_memory_locks(clean_
     assert config.var_dir == var
     assert config.tracker_store_url == f"sqlite:///{var / 'tracker.db'}"
     assert config.callback_database_url == f"sqlite:///{var / 'callbacks.db'}"
+    assert config.desk_database_url == f"sqlite:///{var / 'desk.db'}"
     assert CatalogConfig.from_env().database_url == f"sqlite:///{var / 'catalog.db'}"
     assert store_environment(config)["LOCK_STORE_TYPE"] == "in_memory"
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
@@ -879,3 +881,33 @@ def test_the_paths_the_readme_names_exist():
         and git("check-ignore", "-q", path).returncode != 0  # built or written at run time
     ]
     assert not missing, "README.md names paths that do not exist"
+
+
+def test_the_readme_commands_create_the_first_desk_and_admin(tmp_path):
+    """The two commands of the README's desk paragraph, run as written (the password is
+    asked on the terminal: given on standard input here), make a desk an admin can use."""
+    import shlex
+
+    from services.desk.accounts import Accounts
+    from services.desk.store import DeskStore
+
+    block = README.split("Create the first desk and admin account:", 1)[1].split("```sh", 1)[1]
+    commands = block.split("```", 1)[0].replace("\\\n", " ").strip().splitlines()
+    assert len(commands) == 2
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    env = clean_environment(DESK_DATABASE_URL=url, VAR_DIR=str(tmp_path))
+    for command in commands:
+        argv = shlex.split(command)
+        assert argv[0] == ".venv/bin/python"
+        if "add-user" in argv:
+            argv.append("--password-stdin")
+        done = subprocess.run(
+            [sys.executable, *argv[1:]], cwd=ROOT, env=env, input="een lang wachtwoord\n",
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    store = DeskStore(url)
+    [desk] = store.desks()
+    assert desk.hours == "ma-vr 09:00-17:00" and desk.topics == ("*",)
+    admin = Accounts(store).check_password("beheer", "een lang wachtwoord")
+    assert admin.role == "admin"

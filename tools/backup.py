@@ -10,6 +10,8 @@ The stores, each chosen by its own setting (bot/settings.py, services/catalog/co
     whatsapp   WHATSAPP_STORE_URL      WhatsApp channel state (bot/channels/whatsapp_store.py),
                                        var/whatsapp.db, made when WhatsApp is first used
     catalog    CATALOG_DATABASE_URL    the course catalog (services/catalog), var/catalog.db
+    desk       DESK_DATABASE_URL       the desk: accounts, hand-overs, audit log (services/desk),
+                                       var/desk.db
 
 Not backed up, because they are made again: Rasa's training cache (.rasa/cache/cache.db) and the
 trained model (models/, `make train`). `.env` holds secrets (RASA_AUTH_TOKEN,
@@ -116,7 +118,7 @@ class Store:
 
 
 def configured_stores() -> list[Store]:
-    """The four stores as the stack would open them with the current settings and `.env`."""
+    """The five stores as the stack would open them with the current settings and `.env`."""
     config = settings()  # also puts the values of .env into the environment
     from bot.channels.whatsapp_store import configured_store_url
     from services.catalog.config import CatalogConfig
@@ -132,6 +134,7 @@ def configured_stores() -> list[Store]:
         ),
         Store("whatsapp", "WHATSAPP_STORE_URL", configured_store_url(), "WhatsApp channel state"),
         Store("catalog", "CATALOG_DATABASE_URL", catalog_url, "course catalog"),
+        Store("desk", "DESK_DATABASE_URL", config.desk_database_url, "desk"),
     ]
 
 
@@ -737,7 +740,7 @@ def main(argv: list[str] | None = None) -> int:
     back.add_argument(
         "folder", type=Path, nargs="?", help="the backup's folder; without it, the list"
     )
-    back.add_argument("--only", metavar="STORE,...", help="tracker, callbacks, whatsapp, catalog")
+    back.add_argument("--only", metavar="STORE,...", help="tracker, callbacks, whatsapp, catalog, desk")
     back.add_argument(
         "--force",
         action="store_true",

@@ -46,7 +46,7 @@ from deploy.local.throwaway_postgres import ThrowawayPostgres, free_port
 UPSTREAM_HEADER = "X-Upstream"
 CONVERSATION_HEADER = "X-Conversation"
 RETRY_STATUSES = {502, 503, 504}
-SERVICES = ("catalog", "budget", "actions", "rasa")
+SERVICES = ("catalog", "budget", "desk", "actions", "rasa")
 
 
 # -- Redis and nginx from Debian's packages ----------------------------------------------------
@@ -127,6 +127,7 @@ class ThrowawayRedis(ThrowawayServer):
 # lines changed for loopback (each must be in the file, or the config is not derived).
 PRODUCTION_NGINX = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "leerwijzer.conf"
 PRODUCTION_SERVER = re.compile(r"^(?P<indent>[ \t]*)server rasa:5005(?P<options>[^;]*);$", re.M)
+PRODUCTION_DESK = re.compile(r"^(?P<indent>[ \t]*)server desk:8003(?P<options>[^;]*);$", re.M)
 PRODUCTION_LISTEN = re.compile(r"^(?P<indent>[ \t]*)listen 80;$", re.M)
 PRODUCTION_ACCESS_LOG = re.compile(r"^access_log /var/log/nginx/access\.log leerwijzer;$", re.M)
 # web/ is in /srv/leerwijzer/web in the leerwijzer-web image; here the checkout's web/.
@@ -137,11 +138,18 @@ WEB_ROOT = PRODUCTION_NGINX.parents[2] / "web"
 TEST_HEADER = f"add_header {UPSTREAM_HEADER} $upstream_addr always;"
 
 
-def nginx_config(base: Path, port: int, upstreams: list[str], rules: str | None = None) -> str:
+def nginx_config(
+    base: Path,
+    port: int,
+    upstreams: list[str],
+    rules: str | None = None,
+    desk: str = "127.0.0.1:8003",
+) -> str:
     """The proxy of the scaled setup: `rules` (deploy/nginx/leerwijzer.conf) with loopback
-    addresses for `server rasa:5005`, `listen 127.0.0.1:port`, the checkout's web/ as root,
-    the test's access log and the X-Upstream header, in a main config whose files stay in
-    `base` (otherwise like deploy/nginx/nginx.conf, the image's)."""
+    addresses for `server rasa:5005` and `server desk:8003` (`desk`; nothing need listen
+    there), `listen 127.0.0.1:port`, the checkout's web/ as root, the test's access log and
+    the X-Upstream header, in a main config whose files stay in `base` (otherwise like
+    deploy/nginx/nginx.conf, the image's)."""
     rules = PRODUCTION_NGINX.read_text(encoding="utf-8") if rules is None else rules
 
     def servers(match: re.Match) -> str:
@@ -151,6 +159,12 @@ def nginx_config(base: Path, port: int, upstreams: list[str], rules: str | None 
         return f"{match['indent']}listen 127.0.0.1:{port};\n{match['indent']}{TEST_HEADER}"
 
     rules = _substitute(PRODUCTION_SERVER, servers, rules)
+    rules = _substitute(
+        PRODUCTION_DESK,
+        lambda m: f"{m['indent']}server {desk}{m['options']};",
+        rules,
+        exactly_once=True,
+    )
     rules = _substitute(PRODUCTION_LISTEN, listen, rules, exactly_once=True)
     rules = _substitute(
         PRODUCTION_ACCESS_LOG, f"access_log {base}/access.log scale;", rules, exactly_once=True
@@ -206,11 +220,13 @@ def nginx_binary() -> str:
 class ThrowawayNginx(ThrowawayServer):
     name = "nginx"
 
-    def __init__(self, upstreams: list[str]) -> None:
+    def __init__(self, upstreams: list[str], desk: str = "127.0.0.1:8003") -> None:
         super().__init__()
         os.chmod(self.base, 0o755)  # noqa: S103 - nginx workers read it
         self.conf = self.base / "nginx.conf"
-        self.conf.write_text(nginx_config(self.base, self.port, upstreams), encoding="utf-8")
+        self.conf.write_text(
+            nginx_config(self.base, self.port, upstreams, desk=desk), encoding="utf-8"
+        )
         self.access_log = self.base / "access.log"
 
     def argv(self) -> list[str]:
@@ -272,7 +288,7 @@ class ScaleStack:
         self.postgres = ThrowawayPostgres().start()
         urls = {
             name: self.postgres.create_database(name)
-            for name in ("tracker", "callbacks", "catalog", "whatsapp")
+            for name in ("tracker", "callbacks", "catalog", "whatsapp", "desk")
         }
         self.redis = ThrowawayRedis().start()
         report(f"  ready: postgres, redis ({time.monotonic() - started:.0f} s)")
@@ -286,12 +302,23 @@ class ScaleStack:
             "CATALOG_DATABASE_URL": urls["catalog"],
             # What docs/whatsapp.md tells operators: the channel's store on PostgreSQL too.
             "WHATSAPP_STORE_URL": urls["whatsapp"],
+            # The desk (docs/desk.md): its store on PostgreSQL; the Rasa servers share their
+            # Socket.IO rooms through Redis, so the desk's messages reach any widget.
+            "DESK_DATABASE_URL": urls["desk"],
+            "REDIS_URL": self.redis.url.rsplit("/", 1)[0] + "/0",
             **SCALED_DESK,
             "LEERWIJZER_HOST": "127.0.0.1",
             **{
                 name: str(free_port())
-                for name in ("RASA_PORT", "ACTION_PORT", "CATALOG_PORT", "BUDGET_PORT", "WEB_PORT")
-            },
+                for name in (
+                    "RASA_PORT",
+                    "ACTION_PORT",
+                    "CATALOG_PORT",
+                    "BUDGET_PORT",
+                    "WEB_PORT",
+                    "DESK_PORT",
+                )
+            },  # fmt: skip
         }
         env.update(self.extra_env)
         for inherited in ("CATALOG_URL", "BUDGET_URL", "ACTION_SERVER_URL", "TRACKER_DB"):
@@ -302,8 +329,14 @@ class ScaleStack:
         first.name = "rasa-1"
         for number in range(2, self.rasa_instances + 1):
             self.stack.processes.append(rasa_instance(first, number, free_port()))
+        self.nginx = ThrowawayNginx(
+            [f"127.0.0.1:{p.port}" for p in self.rasa_processes],
+            desk=f"127.0.0.1:{self.config.desk_port}",
+        )
+        # The desk calls the assistant through nginx: any Rasa server may take its messages.
+        os.environ["ASSISTANT_URL"] = self.nginx.url
         self.stack.start(timeout=timeout, report=report)
-        self.nginx = ThrowawayNginx([f"127.0.0.1:{p.port}" for p in self.rasa_processes]).start()
+        self.nginx.start()
         report(f"  ready: nginx    port {self.nginx.port} ({time.monotonic() - started:.0f} s)")
         return self
 

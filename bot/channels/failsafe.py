@@ -10,6 +10,8 @@ in their language with the phone number of the Leerwerkloket (`strings.refusals.
 (the exception's type and, for a database error, the driver's own message: never the SQL,
 its parameters or the citizen's text).
 
+A turn relayed to an advisor (a paused conversation, bot/desk_relay.py) is silent on purpose.
+
 A turn that failed before Rasa stored it is not in the conversation; the text asks the
 citizen to send it again, so nothing is lost and nothing is counted twice.
 """
@@ -24,6 +26,7 @@ from rasa.core.channels.channel import UserMessage
 
 from actions.contacts import fallback_contact
 from actions.i18n import DEFAULT_LANGUAGE, LANGUAGES, strings
+from bot.desk_relay import begin_turn
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +73,7 @@ def answering(on_new_message: Handler, channel: str) -> Handler:
 
         output.send_response = counted  # type: ignore[method-assign]
         language = (message.metadata or {}).get("language")
+        turn = begin_turn()
         try:
             result = await on_new_message(message)
         except Exception as exc:  # noqa: BLE001 - whatever broke, the citizen gets an answer
@@ -79,7 +83,7 @@ def answering(on_new_message: Handler, channel: str) -> Handler:
             return None
         finally:
             output.send_response = original_send  # type: ignore[method-assign]
-        if sent == 0:
+        if sent == 0 and not turn.relayed:  # a relayed turn is the advisor's to answer
             logger.error(
                 "%s: a turn ended without an answer (see the error above: action server or "
                 "a service)",

@@ -22,6 +22,8 @@ Messages go on to Rasa through `handle_user_message`, the one place to hook a ch
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -29,8 +31,11 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
+from rasa.core.channels.socketio import SocketIOOutput
 from sanic import Blueprint
 
+from actions.clients.errors import ServiceUnavailable
+from bot import desk_relay
 from bot.channels.failsafe import answering
 from bot.channels.sender import valid_sender_id
 from bot.guard import Guard, client_metadata, guard, safe_payload
@@ -41,6 +46,20 @@ logger = logging.getLogger(__name__)
 EventHandler = Callable[..., Awaitable[Any]]
 
 
+def share_rooms(sio: Any) -> None:
+    """With several Rasa servers (REDIS_URL set), a message for a session's room reaches the
+    server that holds its socket through Redis (python-socketio's AsyncRedisManager): the
+    desk's relay call may land on any server."""
+    url = settings().redis_url
+    if not url:
+        return
+    import socketio
+
+    manager = socketio.AsyncRedisManager(url, channel="leerwijzer-socketio")
+    manager.set_server(sio)
+    sio.manager = manager
+
+
 class SocketIOInput(RasaSocketIOInput):
     """Rasa's Socket.IO channel with rooms that work, checked session ids and origins."""
 
@@ -49,6 +68,29 @@ class SocketIOInput(RasaSocketIOInput):
         return "socketio"
 
     _guard: Guard | None = None
+    sessions: dict[str, str]  # socket id -> session id, for the desk's "the citizen left"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sessions = {}
+
+    def deliverer(self, sio: Any, namespace: str) -> desk_relay.Deliverer:
+        """Sends the desk's messages to the session's room (bot/desk_relay.py)."""
+
+        async def deliver(session_id: str, message: dict[str, Any]) -> bool:
+            if "buttons" in message:
+                output = SocketIOOutput(sio, self.bot_message_evt)
+                await output.send_text_with_buttons(session_id, message["text"], message["buttons"])
+            else:
+                await sio.emit(self.bot_message_evt, message, room=session_id, namespace=namespace)
+            return True
+
+        return deliver
+
+    async def tell_desk(self, session_id: str, present: bool) -> None:
+        """The desk shows an advisor whether the citizen is still there."""
+        with contextlib.suppress(ServiceUnavailable):  # no desk, or it is down: only a hint
+            await asyncio.to_thread(desk_relay.desk_client().presence, session_id, present)
 
     @property
     def guard(self) -> Guard:
@@ -64,13 +106,23 @@ class SocketIOInput(RasaSocketIOInput):
         namespace = self.namespace or "/"
         sio.eio.cors_allowed_origins = list(settings().cors_origins) or ["null"]
         rasa_message_handler: EventHandler = sio.handlers[namespace][self.user_message_evt]
+        share_rooms(sio)
+        desk_relay.register(self.name(), self.deliverer(sio, namespace))
 
         async def session_request(sid: str, data: dict | None) -> None:
             requested = (data or {}).get("session_id") if isinstance(data, dict) else None
             session_id = requested if valid_sender_id(requested) else uuid.uuid4().hex
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=namespace)
+                self.sessions[sid] = session_id
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+            if self.session_persistence:
+                await self.tell_desk(session_id, present=True)
+
+        async def disconnect(sid: str) -> None:
+            session_id = self.sessions.pop(sid, None)
+            if session_id and session_id not in self.sessions.values():
+                await self.tell_desk(session_id, present=False)
 
         async def user_message(sid: str, data: dict | None) -> None:
             if not isinstance(data, dict):
@@ -81,6 +133,7 @@ class SocketIOInput(RasaSocketIOInput):
             await self.handle_user_message(rasa_message_handler, sid, data)
 
         sio.on("session_request", session_request, namespace=namespace)
+        sio.on("disconnect", disconnect, namespace=namespace)
         sio.on(self.user_message_evt, user_message, namespace=namespace)
         return blueprint
 

@@ -12,6 +12,10 @@ Registered in credentials.yml as `bot.channels.whatsapp.WhatsAppInput`; Rasa ser
 The Rasa sender id is a keyed hash of the WhatsApp id (a phone number), so conversations
 are stored without it; the reply goes to the WhatsApp id of the message being answered.
 See docs/whatsapp.md for the design and how to connect a number.
+
+Live hand-over (docs/desk.md, bot/desk_relay.py): when a turn leaves the conversation paused
+for the desk, the WhatsApp id is saved with the user's row (`reply_to`), and the channel's
+deliverer sends the desk's messages there, within the 24-hour window only.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.i18n import DEFAULT_LANGUAGE, say
+from bot import desk_relay
 from bot.channels.failsafe import answering
 from bot.channels.whatsapp_format import (
     Inbound,
@@ -257,6 +262,8 @@ class WhatsAppInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("whatsapp_webhook", __name__)
+        if self.configured:
+            desk_relay.register(self.name(), self.deliver, self.release)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -336,7 +343,40 @@ class WhatsAppInput(InputChannel):
             )
             # A failed or silent turn gets an apology (bot/channels/failsafe.py).
             await answering(on_new_message, self.name())(message)
+            turn = desk_relay.current_turn()
+            if turn and turn.paused:  # handed over: the desk's messages need the WhatsApp id
+                await asyncio.to_thread(
+                    self.store.save_reply_to, sender_id, inbound.wa_id, self.clock()
+                )
             await output.finish_turn()
+
+    async def release(self, sender_id: str) -> None:
+        """The hand-over ended: the citizen's WhatsApp id is no longer kept."""
+        await asyncio.to_thread(self.store.save_reply_to, sender_id, None, self.clock())
+
+    async def deliver(self, sender_id: str, message: dict[str, Any]) -> bool:
+        """Send a message of the desk (bot/desk_relay.py) to a handed-over conversation. True
+        when WhatsApp accepted it; False without a saved WhatsApp id for the sender, outside
+        the 24-hour window, or when WhatsApp refused it."""
+        wa_id = await asyncio.to_thread(self.store.reply_to, sender_id)
+        if not wa_id:
+            logger.warning(
+                "WhatsApp: no reply address for %s; desk message not sent", short(sender_id)
+            )
+            return False
+        output = WhatsAppOutput(self.graph, self.store, wa_id, sender_id, self.clock)
+        text = str(message.get("text") or "")
+        if message.get("person"):  # from a person, not the assistant: their label, in bold
+            text = f"*{message['person']}*\n{text}"
+        buttons = message.get("buttons")
+        if buttons:
+            # Not during a turn of the same user: its end would overwrite these choices.
+            async with self._turn_of(sender_id):
+                await output.send_text_with_buttons(sender_id, text, buttons)
+                await output.finish_turn()  # a typed number then chooses a button
+        else:
+            await output.send_text_message(sender_id, text)
+        return output.sent > 0
 
     async def drain(self) -> None:
         """Wait until every message received so far is handled (tests, shutdown)."""

@@ -7,9 +7,16 @@ Three facts, all keyed by hashes (never a phone number or a WhatsApp message id)
 - when each user last wrote to us (the 24-hour customer-service window),
 - the choices of the last button message sent to each user (a typed "2" means the second).
 
-A user's row (the last two facts) is made when the user writes, and deleted by "wis mijn gegevens"
-(`forget_user_at`, from the forget path of bot/tracker_store.py); the end of that turn does
-not make it again. The message claims are not linked to a user and stay until they expire:
+One exception, for the live hand-over only (docs/desk.md): `reply_to`, the WhatsApp id (the
+phone number) of a user whose conversation was handed over to a person, so that the desk's
+messages can be sent later, outside the webhook call that brought it. Only a turn that leaves
+the conversation paused saves it (bot/channels/whatsapp.py); ordinary conversations never have
+one.
+
+A user's row (the last two facts and `reply_to`) is made when the user writes, and deleted by
+"wis mijn gegevens" (`forget_user_at`, from the forget path of bot/tracker_store.py) or when
+the user has not written for the retention period (`purge`); the end of that turn does not
+make it again. The message claims are not linked to a user and stay until they expire:
 deleting them would let a late redelivery of an old message start a conversation again.
 
 `open_whatsapp_store(url)` picks the implementation: `memory://` (one process, tests) or
@@ -59,6 +66,13 @@ class WhatsAppStore(Protocol):
         wrote (`record_inbound`) and was not forgotten since: no row is made."""
 
     def choices(self, user_key: str) -> list[Choice]: ...
+
+    def save_reply_to(self, user_key: str, wa_id: str | None, now: float) -> None:
+        """Remember where the desk's messages for a handed-over user go. Like `save_choices`,
+        only for a user who wrote and was not forgotten since: no row is made."""
+
+    def reply_to(self, user_key: str) -> str | None:
+        """The WhatsApp id saved by `save_reply_to`; None when there is none."""
 
     def forget_user(self, user_key: str) -> None:
         """Delete the user's row; doing it again is harmless."""
@@ -114,6 +128,7 @@ class MemoryWhatsAppStore:
         self._messages: dict[str, float] = {}
         self._inbound: dict[str, float] = {}
         self._choices: dict[str, list[Choice]] = {}
+        self._reply_to: dict[str, str] = {}
         self._updated: dict[str, float] = {}
 
     def claim_message(self, message_key: str, now: float) -> bool:
@@ -142,9 +157,19 @@ class MemoryWhatsAppStore:
         with self._lock:
             return list(self._choices.get(user_key, []))
 
+    def save_reply_to(self, user_key: str, wa_id: str | None, now: float) -> None:
+        with self._lock:
+            if user_key in self._updated:
+                self._reply_to[user_key] = wa_id
+                self._updated[user_key] = now
+
+    def reply_to(self, user_key: str) -> str | None:
+        with self._lock:
+            return self._reply_to.get(user_key)
+
     def forget_user(self, user_key: str) -> None:
         with self._lock:
-            for table in (self._inbound, self._choices, self._updated):
+            for table in self._user_tables():
                 table.pop(user_key, None)
 
     def purge(self, messages_before: float, users_before: float) -> int:
@@ -154,9 +179,12 @@ class MemoryWhatsAppStore:
             for key in old_messages:
                 del self._messages[key]
             for key in old_users:
-                for table in (self._inbound, self._choices, self._updated):
+                for table in self._user_tables():
                     table.pop(key, None)
             return len(old_messages) + len(old_users)
+
+    def _user_tables(self) -> tuple[dict, ...]:
+        return (self._inbound, self._choices, self._reply_to, self._updated)
 
 
 # The tables' revisions (services/schema_migrations.py); the metadata below is what the code
@@ -178,6 +206,7 @@ users_table = sa.Table(
     sa.Column("last_inbound", sa.Float, nullable=True, index=True),
     sa.Column("choices", sa.Text, nullable=False, default="[]"),
     sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("reply_to", sa.String(64), nullable=True),  # revision 0002: handed over only
 )
 
 
@@ -237,6 +266,18 @@ class SqlWhatsAppStore:
     def choices(self, user_key: str) -> list[Choice]:
         row = self._row(user_key)
         return [Choice(title, payload) for title, payload in json.loads(row.choices)] if row else []
+
+    def save_reply_to(self, user_key: str, wa_id: str | None, now: float) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                users_table.update()
+                .where(users_table.c.user_key == user_key)
+                .values(reply_to=wa_id, updated_at=now)
+            )
+
+    def reply_to(self, user_key: str) -> str | None:
+        row = self._row(user_key)
+        return row.reply_to if row else None
 
     def forget_user(self, user_key: str) -> None:
         with self.engine.begin() as connection:

@@ -38,7 +38,16 @@ requests_table = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
     # sender_key(sender id) of the conversation; empty for requests stored before it existed.
     sa.Column("sender_key", sa.String(64), nullable=True, index=True),
+    # The desk's work on it (revision 0002, docs/desk.md "Call-back queue").
+    sa.Column("desk_id", sa.String(40), nullable=True),
+    sa.Column("status", sa.String(20), nullable=False, server_default="new"),
+    sa.Column("claimed_by", sa.String(80), nullable=True),
+    sa.Column("note", sa.String(2000), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
 )
+FINISHED = ("called", "done")
+STATUSES = ("new", "claimed", "unreachable", *FINISHED)
 # The table's revisions (services/schema_migrations.py); `metadata` above is what the code reads
 # and writes, and must match the newest revision (tests/services/test_migrations.py).
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -66,13 +75,20 @@ class CallbackRequest:
     reference: str | None = None
     created_at: datetime | None = None
     expires_at: datetime | None = None
+    desk_id: str | None = None
+    status: str = "new"
+    claimed_by: str | None = None
+    note: str | None = None
+    attempts: int = 0
+    finished_at: datetime | None = None
 
 
 def new_reference() -> str:
     return "LW-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
-def _engine(url: str) -> Engine:
+def engine_for(url: str) -> Engine:
+    """An engine for a store: SQLite (WAL, durable commits, folder made) or PostgreSQL."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, future=True)
@@ -90,7 +106,7 @@ def _engine(url: str) -> Engine:
 class CallbackStore:
     def __init__(self, url: str, retention_days: int = 30) -> None:
         self.retention = timedelta(days=retention_days)
-        self.engine = _engine(url)
+        self.engine = engine_for(url)
         upgrade(url, MIGRATIONS, VERSION_TABLE)
 
     def add(
@@ -112,6 +128,7 @@ class CallbackStore:
                 reference=new_reference(),
                 created_at=created,
                 expires_at=created + self.retention,
+                desk_id=request.desk_id,
             )
             try:
                 with self.engine.begin() as connection:
@@ -136,6 +153,62 @@ class CallbackStore:
                 sa.select(requests_table).order_by(requests_table.c.created_at)
             ).all()
         return [_request(row) for row in rows]
+
+    def for_desks(self, desk_ids: list[str], organizations: list[str]) -> list[CallbackRequest]:
+        """The requests of these desks (by id, or by the name of a request without a desk id),
+        unfinished first, oldest first."""
+        table = requests_table
+        mine = sa.or_(
+            table.c.desk_id.in_(desk_ids or [""]),
+            sa.and_(table.c.desk_id.is_(None), table.c.organization.in_(organizations or [""])),
+        )
+        finished = table.c.status.in_(FINISHED)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(table).where(mine).order_by(finished, table.c.created_at)
+            ).all()
+        return [_request(row) for row in rows]
+
+    def update_work(
+        self,
+        reference: str,
+        *,
+        claimed_by: str | None = None,
+        note: str | None = None,
+        status: str | None = None,
+        finished_days: float = 7,
+        now: datetime | None = None,
+    ) -> CallbackRequest | None:
+        """Claim, note or set the outcome of a request; None when it is gone.
+
+        A finished request (called, done) expires `finished_days` after now."""
+        moment = now or datetime.now(timezone.utc)
+        values: dict[str, object] = {}
+        if claimed_by is not None:
+            values["claimed_by"] = claimed_by
+            values["status"] = "claimed"
+        if note is not None:
+            values["note"] = note
+        if status is not None:
+            if status not in STATUSES:
+                raise ValueError(f"unknown status {status!r}")
+            values["status"] = status
+            if status == "unreachable":
+                values["attempts"] = requests_table.c.attempts + 1
+            if status in FINISHED:
+                values["finished_at"] = moment
+                values["expires_at"] = moment + timedelta(days=finished_days)
+        with self.engine.begin() as connection:
+            if values:
+                connection.execute(
+                    requests_table.update()
+                    .where(requests_table.c.reference == reference)
+                    .values(**values)
+                )
+            row = connection.execute(
+                sa.select(requests_table).where(requests_table.c.reference == reference)
+            ).first()
+        return _request(row) if row else None
 
     def delete_expired(self, now: datetime | None = None) -> int:
         """Delete requests past their retention period; returns how many."""
@@ -181,7 +254,7 @@ def _request(row: sa.engine.Row) -> CallbackRequest:
     values = dict(row._mapping)
     values.pop("id", None)
     values.pop("sender_key", None)
-    for key in ("created_at", "expires_at"):
+    for key in ("created_at", "expires_at", "finished_at"):
         if values[key] is not None and values[key].tzinfo is None:
             values[key] = values[key].replace(tzinfo=timezone.utc)  # SQLite drops the zone
     return CallbackRequest(**values)

@@ -17,7 +17,7 @@ def config(clean_settings, tmp_path):
 
 def test_every_process_listens_on_the_configured_host_and_port(config, tmp_path):
     processes = stack_processes(config, tmp_path / "model.tar.gz")
-    assert {p.name for p in processes} == {"catalog", "budget", "actions", "rasa", "web"}
+    assert {p.name for p in processes} == {"catalog", "budget", "desk", "actions", "rasa", "web"}
     for process in processes:
         assert process.health_url.startswith(f"http://{config.host}:{process.port}/")
     rasa = next(p for p in processes if p.name == "rasa")

@@ -21,6 +21,7 @@ from bot.web_server import WEB_ROOT, browser_config, security_headers
 from tests.support.binaries import missing_binary
 from tools.scale import (
     PRODUCTION_ACCESS_LOG,
+    PRODUCTION_DESK,
     PRODUCTION_NGINX,
     PRODUCTION_SERVER,
     nginx_binary,
@@ -31,8 +32,8 @@ MAIN_NGINX = DEPLOY / "nginx" / "nginx.conf"
 DOCKERFILE = DEPLOY / "docker" / "Dockerfile"
 COMPOSE = DEPLOY / "docker" / "docker-compose.yml"
 K8S = DEPLOY / "k8s" / "leerwijzer.yaml"
-# Locations that pass requests on to Rasa; every other location serves web/.
-RASA_LOCATIONS = {"/socket.io/", "/"}
+# Locations that pass requests on to Rasa or the desk; every other location serves web/.
+PROXIED_LOCATIONS = {"/socket.io/", "/", "/desk/"}
 
 
 def without_comments(text: str) -> str:
@@ -67,7 +68,7 @@ def static_locations() -> dict[tuple[str, str], str]:
     return {
         key: body
         for key, body in locations().items()
-        if not (key[0] == "" and key[1] in RASA_LOCATIONS)
+        if not (key[0] == "" and key[1] in PROXIED_LOCATIONS)
     }
 
 
@@ -119,8 +120,16 @@ def test_nginx_sends_the_security_headers_of_the_development_server():
 
 
 def test_every_location_inherits_the_security_headers():
-    """nginx drops the server's add_header lines in a location that has one of its own."""
-    assert [path for (_, path), body in locations().items() if "add_header" in body] == []
+    """nginx drops the server's add_header lines in a location that has one of its own. Only
+    /desk/ has one, which adds nothing (an empty value): the desk sends its own headers, each
+    of these among them, and nginx must not add a second copy."""
+    from services.desk.app import SECURITY_HEADERS
+
+    own = {path: body for (_, path), body in locations().items() if "add_header" in body}
+    assert list(own) == ["/desk/"]
+    (arguments,) = directive(own["/desk/"], "add_header")
+    assert shlex.split(arguments)[1:] == [""]
+    assert set(security_headers()) <= set(SECURITY_HEADERS)
 
 
 def test_config_js_points_the_pages_at_their_own_origin():
@@ -141,8 +150,9 @@ def test_config_js_points_the_pages_at_their_own_origin():
 
 
 def test_the_static_locations_serve_all_of_web_and_nothing_else():
-    """Every file and folder of web/ has a location (a new one, like a desk's pages, needs
-    one in leerwijzer.conf and in the web Ingress), except the build script."""
+    """Every file and folder of web/ has a location (a new one needs one in leerwijzer.conf
+    and in the web Ingress), except the build script. The desk's pages are not in web/: the
+    desk serves them at /desk/."""
     served = {path.strip("/").split("/")[0] for (_, path) in static_locations()}
     present = {p.name for p in WEB_ROOT.iterdir()} - {"build.mjs"}
     assert present - served == set()
@@ -242,7 +252,7 @@ def test_kubernetes_sends_exactly_the_static_paths_to_the_web_image():
 def test_nginx_accepts_the_image_config(tmp_path):
     """deploy/nginx/nginx.conf with leerwijzer.conf in conf.d, as in the image: Debian's nginx
     takes it (no directive twice, every module there). Paths that would touch this machine
-    point into tmp_path; `rasa` becomes a loopback address."""
+    point into tmp_path; `rasa` and `desk` become loopback addresses."""
     try:
         nginx = nginx_binary()
     except StackError as exc:
@@ -250,6 +260,7 @@ def test_nginx_accepts_the_image_config(tmp_path):
     (tmp_path / "conf.d").mkdir()
     conf = PRODUCTION_NGINX.read_text(encoding="utf-8")
     conf = PRODUCTION_SERVER.sub(r"\g<indent>server 127.0.0.1:5005\g<options>;", conf)
+    conf = PRODUCTION_DESK.sub(r"\g<indent>server 127.0.0.1:8003\g<options>;", conf)
     conf = PRODUCTION_ACCESS_LOG.sub(f"access_log {tmp_path}/access.log leerwijzer;", conf)
     (tmp_path / "conf.d" / "leerwijzer.conf").write_text(conf, encoding="utf-8")
     main = MAIN_NGINX.read_text(encoding="utf-8")

@@ -40,24 +40,31 @@ def scale_config(base: Path, rules: str | None = None) -> str:
 
 def test_the_scale_test_runs_the_production_nginx_rules(tmp_path):
     """Every line of deploy/nginx/leerwijzer.conf is in the scale config, in order, except
-    the ones tools/scale.py swaps for loopback: upstream servers, `listen`, the access log,
-    the web root."""
+    the ones tools/scale.py swaps for loopback: upstream servers (Rasa's, the desk's),
+    `listen`, the access log, the web root."""
     production = PRODUCTION_NGINX.read_text(encoding="utf-8").splitlines()
     scale = scale_config(tmp_path).splitlines()
     swapped = [
         line
         for line in production
         if line.strip().startswith(
-            ("server rasa:5005 ", "listen 80;", "access_log /var/log/", "root /srv/")
+            (
+                "server rasa:5005 ",
+                "server desk:8003",
+                "listen 80;",
+                "access_log /var/log/",
+                "root /srv/",
+            )
         )
     ]
-    assert len(swapped) == 5  # two upstreams, the listen line, the access log, the web root
+    assert len(swapped) == 6  # three upstreams, the listen line, the access log, the web root
     kept = iter(scale)
     missing = [line for line in production if line not in swapped and line not in kept]
     assert missing == []
     assert "  listen 127.0.0.1:18080;" in scale
     assert f"  root {PROJECT_ROOT / 'web'};" in scale
     assert "  server 127.0.0.1:18082 max_fails=2 fail_timeout=5s;" in scale
+    assert "  server 127.0.0.1:8003;" in scale  # the desk's
     # A POST that reached Rasa is never sent twice; a slow answer is not a failure.
     assert "  proxy_next_upstream error;" in production
 

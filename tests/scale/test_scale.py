@@ -25,10 +25,14 @@ import aiohttp
 import pytest
 import requests
 
+from bot.channels.whatsapp_store import MIGRATIONS as WHATSAPP_MIGRATIONS
 from bot.privacy import mask_personal_numbers
 from services.callbacks import CallbackStore
+from services.desk.accounts import hash_password
+from services.desk.store import Desk, DeskStore
 from tests.bot.channels.conftest import APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, payload, sign
 from tests.bot.channels.fake_graph import FakeGraphApi
+from tests.services.test_migrations import head
 from tools.scale import (
     Citizen,
     ScaleStack,
@@ -200,7 +204,7 @@ def test_whatsapp_through_nginx_is_answered_with_its_state_on_postgresql(scale, 
     version = scale.postgres.psql(
         "SELECT version_num FROM alembic_version_whatsapp", database="whatsapp"
     )
-    assert version.strip() == "0001"
+    assert version.strip() == head(WHATSAPP_MIGRATIONS)
 
 
 def test_a_call_back_request_through_nginx_is_stored_on_postgresql(scale):
@@ -223,6 +227,80 @@ def test_a_call_back_request_through_nginx_is_stored_on_postgresql(scale):
     reference = next(w.strip(".") for w in confirmation.split() if w.startswith("LW-"))
     stored = CallbackStore(scale.config.callback_database_url).get(reference)
     assert stored is not None and stored.first_name == "Fatima"
+
+
+ADVISOR_PASSWORD = "een lang wachtwoord voor de schaaltest"  # noqa: S105 - a test value
+ADVISOR_MESSAGES = 8
+
+
+def test_a_live_hand_over_reaches_the_widget_whichever_rasa_server_takes_the_relay(scale):
+    """The desk calls the assistant through nginx (ASSISTANT_URL), round robin over both Rasa
+    servers; the widget's socket is on one of them. Through Redis (REDIS_URL) every advisor
+    message reaches it, once and in order; the pause is in PostgreSQL's tracker store."""
+    import socketio
+
+    store = DeskStore(scale.config.desk_database_url)
+    store.save_desk(Desk("werkloket", "Leerwerkloket", "076 000 0000", "ma-zo 00:00-24:00",
+                         ("*",), 5))  # fmt: skip
+    store.add_user("anna", "Anna", "advisor", hash_password(ADVISOR_PASSWORD), ["werkloket"])
+    desk = requests.Session()
+    desk.get(f"{scale.nginx.url}/desk/login", timeout=10)
+
+    def post(path: str, body: dict | None = None) -> requests.Response:
+        token = desk.cookies.get("desk_csrf", path="/desk") or ""
+        return desk.post(f"{scale.nginx.url}{path}", json=body, timeout=10,
+                         headers={"X-CSRF-Token": token})  # fmt: skip
+
+    assert post("/desk/api/login", {"username": "anna", "password": ADVISOR_PASSWORD}).ok
+
+    received: list[dict] = []
+    session_id = uuid.uuid4().hex
+    widget = socketio.Client(
+        reconnection=False, websocket_extra_options={"origin": scale.config.cors_origins[0]}
+    )
+    widget.on("bot_uttered", received.append)
+    widget.connect(scale.nginx.url, transports=["websocket"], wait_timeout=10)
+    widget.emit("session_request", {"session_id": session_id})
+
+    def say(text: str, until: str) -> None:
+        widget.emit("user_uttered", {"message": text, "session_id": session_id})
+        deadline = time.monotonic() + 60
+        while not any(until in (m.get("text") or "") for m in received):
+            assert time.monotonic() < deadline, f"no {until!r} in {received}"
+            time.sleep(0.1)
+
+    try:
+        say("ik wil een mens spreken", "chatten met een medewerker van Leerwerkloket")
+        say("/live_chat", "wachtrij van Leerwerkloket")
+        [handover] = desk.get(f"{scale.nginx.url}/desk/api/handovers", timeout=10).json()[
+            "handovers"
+        ]
+        assert post(f"/desk/api/handovers/{handover['id']}/take").ok
+        for n in range(ADVISOR_MESSAGES):
+            sent = post(f"/desk/api/handovers/{handover['id']}/messages", {"text": f"bericht {n}"})
+            assert sent.json()["delivered"] is True
+        deadline = time.monotonic() + 30
+        while len([m for m in received if m.get("person")]) < ADVISOR_MESSAGES:
+            assert time.monotonic() < deadline, received
+            time.sleep(0.1)
+        time.sleep(1)
+        from_person = [m["text"] for m in received if m.get("person")]
+        assert from_person == [f"bericht {n}" for n in range(ADVISOR_MESSAGES)]
+        paused = scale.postgres.psql(
+            f"SELECT count(*) FROM events WHERE sender_id = '{session_id}' AND type_name = 'pause'",
+            database="tracker",
+        )
+        assert paused.strip() == "1"
+        assert post(f"/desk/api/handovers/{handover['id']}/hand-back").ok
+        say(COURSE_QUESTION, "Waar:")
+    finally:
+        widget.disconnect()
+    relayed = [
+        line for line in scale.nginx.access_log.read_text().splitlines()
+        if "/webhooks/desk/relay" in line
+    ]  # fmt: skip
+    servers = {line.split('"')[1] for line in relayed}
+    assert len(servers) == 2, f"the relay calls used both Rasa servers: {relayed}"
 
 
 def test_socketio_goes_to_the_live_server_after_the_kill(

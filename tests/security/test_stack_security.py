@@ -47,7 +47,7 @@ def listening_addresses(port: int) -> set[str]:
 def test_every_server_listens_on_loopback_only(stack):
     config = stack.config
     ports = {p.name: p.port for p in stack.processes}
-    assert set(ports) == {"catalog", "budget", "actions", "rasa", "web"}
+    assert set(ports) == {"catalog", "budget", "desk", "actions", "rasa", "web"}
     for name, port in ports.items():
         addresses = listening_addresses(port)
         assert addresses, f"{name} is not listening on {port}"

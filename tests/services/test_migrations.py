@@ -22,6 +22,7 @@ from services.callbacks import store as callbacks_store
 from services.catalog.seed import ensure_example_catalog
 from services.catalog.store import open_store
 from services.catalog.store import schema as catalog_schema
+from services.desk import store as desk_store
 from services.schema_migrations import current_revision
 from tests.support.postgres import new_database
 
@@ -46,6 +47,7 @@ STORES: dict[str, tuple[Callable[[str], object], str, Path]] = {
         whatsapp_store.MIGRATIONS,
     ),
     "catalog": (_open_catalog, catalog_schema.VERSION_TABLE, catalog_schema.MIGRATIONS),
+    "desk": (desk_store.DeskStore, desk_store.VERSION_TABLE, desk_store.MIGRATIONS),
 }
 
 
@@ -124,9 +126,14 @@ def test_call_back_requests_of_the_last_release_are_kept(kind, request, tmp_path
 
     store = CallbackStore(url)
     assert current_revision(url, callbacks_store.VERSION_TABLE) == head(callbacks_store.MIGRATIONS)
-    assert table_rows(url, "callback_requests") == before
+    after = table_rows(url, "callback_requests")["callback_requests"]
+    # Every value kept; revision 0002 appends the desk's columns with their defaults.
+    width = len(before["callback_requests"][0])
+    assert [row[:width] for row in after] == before["callback_requests"]
+    assert {row[width:] for row in after} == {(None, "new", None, None, 0, None)}
     fatima = store.get("LW-ABC234")
     assert fatima.first_name == "Fatima" and fatima.organization == "Taalhuis Breda"
+    assert fatima.status == "new"
     assert fatima.created_at.isoformat() == "2026-12-01T09:30:00+00:00"
     assert [r.reference for r in store.open_requests()] == ["LW-ABC234", "LW-XYZ789"]
 
@@ -139,9 +146,15 @@ def test_the_whatsapp_store_of_the_last_release_is_kept(kind, request, tmp_path)
 
     store = whatsapp_store.SqlWhatsAppStore(url)
     assert current_revision(url, whatsapp_store.VERSION_TABLE) == head(whatsapp_store.MIGRATIONS)
-    assert table_rows(url, "whatsapp_messages", "whatsapp_users") == before
+    after = table_rows(url, "whatsapp_messages", "whatsapp_users")
+    assert after["whatsapp_messages"] == before["whatsapp_messages"]
+    # Every value kept; revision 0002 appends `reply_to`, empty (no one was handed over).
+    width = len(before["whatsapp_users"][0])
+    assert [row[:width] for row in after["whatsapp_users"]] == before["whatsapp_users"]
+    assert {row[width:] for row in after["whatsapp_users"]} == {(None,)}
     user = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
     assert store.last_inbound(user) == 1796200000.5
+    assert store.reply_to(user) is None
     assert [c.title for c in store.choices(user)] == ["Breda"]
     # The message seen before the upgrade is not handled twice after it.
     message = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -177,6 +190,7 @@ def test_the_revisions_make_the_tables_the_code_uses(kind, request, tmp_path):
     for name, metadata, opener in (
         ("callbacks", callbacks_store.metadata, CallbackStore),
         ("whatsapp", whatsapp_store.metadata, whatsapp_store.SqlWhatsAppStore),
+        ("desk", desk_store.metadata, desk_store.DeskStore),
     ):
         url = empty_database(kind, f"{name}_tables", request, tmp_path)
         opener(url)

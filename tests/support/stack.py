@@ -24,11 +24,12 @@ from bot.settings import settings
 from tests.support.ports import free_port
 from tools.training import ensure_model
 
-PORT_SETTINGS = ("RASA_PORT", "ACTION_PORT", "CATALOG_PORT", "BUDGET_PORT", "WEB_PORT")
+PORT_SETTINGS = ("RASA_PORT", "ACTION_PORT", "CATALOG_PORT", "BUDGET_PORT", "WEB_PORT", "DESK_PORT")
 INHERITED = ("CATALOG_URL", "BUDGET_URL", "CORS_ORIGINS", "CATALOG_DATABASE_URL", "REDIS_URL")
 INHERITED += ("RATE_LIMIT_MESSAGES", "RATE_LIMIT_WINDOW_SECONDS", "MAX_MESSAGE_CHARS")
 # A stack that another test started on PostgreSQL and Redis does not lend them to the next.
 INHERITED += ("TRACKER_STORE_URL", "LOCK_STORE_URL", "WHATSAPP_STORE_URL", "ACTION_SERVER_URL")
+INHERITED += ("DESK_URL", "DESK_DATABASE_URL", "ASSISTANT_URL", "DESK_SERVICE_TOKEN")
 
 
 CALLBACK_DESK = {

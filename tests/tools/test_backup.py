@@ -122,6 +122,7 @@ def test_the_stores_follow_the_settings(var, clean_settings):
         "callbacks": var / "callbacks.db",
         "whatsapp": var / "whatsapp.db",
         "catalog": var / "catalog.db",
+        "desk": var / "desk.db",
     }
     assert {s.kind for s in stores.values()} == {"sqlite"}
     clean_settings.setenv("CALLBACK_DATABASE_URL", "postgresql://u:pw@db:5432/callbacks")

@@ -4,7 +4,7 @@
 //   (re)connect the client sends `session_request {session_id}`, the server answers
 //   `session_confirm` and puts this socket in the session's room; messages go out as
 //   `user_uttered {message, session_id, metadata}` and answers come back as
-//   `bot_uttered {text, quick_replies}`.
+//   `bot_uttered {text, quick_replies}` (with `person` when an advisor wrote it).
 // - Chat: what both front ends do with it: the metadata, the first message and the
 //   language messages, the count of answers still awaited ("... schrijft een antwoord…"),
 //   the connection status line and the assistant's answers as messages to show.
@@ -50,7 +50,19 @@
     return typeof value === "string" && /^[A-Za-z0-9][A-Za-z0-9_.:@+=-]{0,127}$/.test(value);
   };
 
-  // Rasa's buttons arrive as quick_replies (socketio) or buttons (other channels).
+  // The most characters of a person's label that are shown (a longer one is cut off).
+  L.MAX_PERSON_LABEL_LENGTH = 200;
+
+  // The label of a message that a person wrote (an advisor, after a hand-over: bot/channels/
+  // desk.py sends `bot_uttered {text, person}` with e.g. "Anna, medewerker Taalhuis Breda"
+  // in the citizen's language), or "" for the assistant's own messages.
+  L.personLabel = function (value) {
+    if (typeof value !== "string") return "";
+    return Array.from(value.trim()).slice(0, L.MAX_PERSON_LABEL_LENGTH).join("");
+  };
+
+  // Rasa's buttons arrive as quick_replies (socketio) or buttons (other channels). A message
+  // that a person wrote also has `person`: who wrote it (L.personLabel).
   L.normaliseBotMessage = function (data) {
     var raw = (data && (data.quick_replies || data.buttons)) || [];
     var buttons = [];
@@ -59,7 +71,11 @@
         buttons.push({ title: String(raw[i].title), payload: String(raw[i].payload) });
       }
     }
-    return { text: data && typeof data.text === "string" ? data.text : "", buttons: buttons };
+    var text = data && typeof data.text === "string" ? data.text : "";
+    var message = { text: text, buttons: buttons };
+    var person = L.personLabel(data && data.person);
+    if (person) message.person = person;
+    return message;
   };
 
   /**
@@ -214,7 +230,8 @@
    * options: serverUrl, io (the Socket.IO client function; Leerwijzer.io when missing),
    * client ("widget" | "kiosk"), place (optional), title,
    * assistantLanguages, language() -> the language chosen now, onAnswer(message) with a
-   * message for the transcript ({who: "bot", text, buttons, lang}), and answerTimeout:
+   * message for the transcript ({who: "bot", text, buttons, lang}, with `person` when a
+   * person wrote it), and answerTimeout:
    * milliseconds after which to stop waiting for an answer that may never come (e.g. a
    * button that gets no reply); 0 or missing waits until an answer comes.
    */
@@ -285,12 +302,14 @@
   Chat.prototype.receive = function (message) {
     if (!message.text && !message.buttons.length) return;
     this.waiting(-1);
-    this.options.onAnswer({
+    var answer = {
       who: "bot",
       text: message.text,
       buttons: message.buttons,
       lang: this.assistantLanguage(),
-    });
+    };
+    if (message.person) answer.person = message.person;
+    this.options.onAnswer(answer);
   };
 
   // The number of answers still awaited: the view says "... schrijft een antwoord…" while

@@ -122,9 +122,24 @@
     });
   }
 
+  // Who wrote a bot message when it was a person (an advisor after a hand-over), or "".
+  function personOf(message) {
+    return message.who === "bot" && L.personLabel ? L.personLabel(message.person) : "";
+  }
+
+  // What a screen reader or the read-aloud button says for a message: with a person's
+  // label first when a person wrote it.
+  L.spokenText = function (message) {
+    var person = personOf(message);
+    return person ? person + ": " + message.text : message.text;
+  };
+
   /**
    * Builds one message as an <li>. message: {who: "bot" | "user" | "note", text, buttons,
-   * lang}. ui: {language, title, links, onChoice(button), readAloud}.
+   * lang, person}. `person` (bot messages only) is who wrote it when it was a person, e.g.
+   * "Anna, medewerker Taalhuis Breda": shown as a line above the text, and the message gets
+   * its own look (lw-message--person). ui: {language, title, links, onChoice(button),
+   * readAloud}.
    */
   L.renderMessage = function (message, ui) {
     var t = function (key, values) {
@@ -136,10 +151,26 @@
       item.textContent = message.text;
       return item;
     }
-    var speaker = doc.createElement("span");
-    speaker.className = "lw-visually-hidden";
-    speaker.textContent = (message.who === "bot" ? ui.title : t("you")) + ": ";
-    item.appendChild(speaker);
+    var person = personOf(message);
+    if (person) {
+      // The label is the speaker: read before the text, with a pause (the hidden colon).
+      item.className += " lw-message--person";
+      var label = doc.createElement("p");
+      label.className = "lw-message__person";
+      label.dir = "auto";
+      if (message.lang) label.lang = message.lang;
+      label.textContent = person;
+      var pause = doc.createElement("span");
+      pause.className = "lw-visually-hidden";
+      pause.textContent = ": ";
+      label.appendChild(pause);
+      item.appendChild(label);
+    } else {
+      var speaker = doc.createElement("span");
+      speaker.className = "lw-visually-hidden";
+      speaker.textContent = (message.who === "bot" ? ui.title : t("you")) + ": ";
+      item.appendChild(speaker);
+    }
     var body = doc.createElement("p");
     body.className = "lw-message__text";
     body.dir = "auto";
@@ -162,7 +193,7 @@
         }
         read.dataset.speaking = "true";
         read.textContent = t("stopReading");
-        L.speech.speak(message.text, message.lang || L.DEFAULT_LANGUAGE, function () {
+        L.speech.speak(L.spokenText(message), message.lang || L.DEFAULT_LANGUAGE, function () {
           read.dataset.speaking = "false";
           read.textContent = t("readAloud");
         });
@@ -260,7 +291,7 @@
     var item = L.renderMessage(message, this.options);
     this.log.appendChild(item);
     if (message.who === "bot") {
-      var line = L.el("p", "", message.text);
+      var line = L.el("p", "", L.spokenText(message));
       if (message.lang) line.lang = message.lang;
       this.live.appendChild(line);
       while (this.live.childNodes.length > 5) this.live.removeChild(this.live.firstChild);

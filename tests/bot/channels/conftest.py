@@ -276,3 +276,14 @@ def socketio_channel(clean_settings) -> SocketIOInput:
 def trigger(channel: SocketIOInput, event: str, data: Any) -> None:
     """Runs the channel's handler for `event` as if socket `sid1` had sent `data`."""
     asyncio.run(channel.sio.handlers["/"][event]("sid1", data))
+
+
+def point_whatsapp_at(env, graph_base_url: str) -> None:  # noqa: ANN001 - a MonkeyPatch
+    """The WhatsApp channel's settings for a stack whose Graph API is a fake at this URL."""
+    env.setenv("WHATSAPP_API_BASE_URL", graph_base_url)
+    env.setenv("WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
+    env.setenv("WHATSAPP_ACCESS_TOKEN", "e2e-access-token")
+    env.setenv("WHATSAPP_APP_SECRET", APP_SECRET)
+    env.setenv("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)
+    for inherited in ("WHATSAPP_SENDER_ID_KEY", "WHATSAPP_STORE_URL"):
+        env.delenv(inherited, raising=False)

@@ -18,11 +18,10 @@ import requests
 from bot.launcher import Stack
 from bot.settings import settings
 from tests.bot.channels.conftest import (
-    APP_SECRET,
-    PHONE_NUMBER_ID,
     USER,
     VERIFY_TOKEN,
     payload,
+    point_whatsapp_at,
     sign,
 )
 from tests.bot.channels.fake_graph import FakeGraphApi
@@ -44,13 +43,7 @@ def stack(tmp_path_factory, fake_graph_api):
     var_dir = tmp_path_factory.mktemp("var")
     with pytest.MonkeyPatch.context() as env:
         stack_environment(env, var_dir)
-        env.setenv("WHATSAPP_API_BASE_URL", fake_graph_api.base_url)
-        env.setenv("WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
-        env.setenv("WHATSAPP_ACCESS_TOKEN", "e2e-access-token")
-        env.setenv("WHATSAPP_APP_SECRET", APP_SECRET)
-        env.setenv("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)
-        for inherited in ("WHATSAPP_SENDER_ID_KEY", "WHATSAPP_STORE_URL"):
-            env.delenv(inherited, raising=False)
+        point_whatsapp_at(env, fake_graph_api.base_url)
         settings.cache_clear()
         config = settings()
         with Stack(config, ensure_model(), log_dir=var_dir / "log") as running:

@@ -6,6 +6,7 @@ each test that says "two processes" uses two store objects (two engines) on one 
 
 from __future__ import annotations
 
+import shutil
 import threading
 
 import pytest
@@ -14,6 +15,8 @@ import sqlalchemy as sa
 from bot.channels.whatsapp import WhatsAppConfig
 from bot.channels.whatsapp_store import (
     MEMORY_URL,
+    MIGRATIONS,
+    VERSION_TABLE,
     Choice,
     MemoryWhatsAppStore,
     SqlWhatsAppStore,
@@ -23,6 +26,7 @@ from bot.channels.whatsapp_store import (
     open_whatsapp_store,
     users_table,
 )
+from services.schema_migrations import current_revision, upgrade
 from tests.support.postgres import new_database
 
 
@@ -119,6 +123,76 @@ def test_the_end_of_the_turn_does_not_store_a_forgotten_user_again(store):
             assert connection.execute(sa.select(users_table)).all() == []
     store.record_inbound("u1", 3.0)  # writing again starts afresh
     assert store.last_inbound("u1") == 3.0
+
+
+def test_a_reply_address_is_kept_for_a_user_who_wrote_only(store):
+    assert store.reply_to("u1") is None
+    store.save_reply_to("u1", "31612345678", now=1.0)  # never wrote: no row is made for it
+    assert store.reply_to("u1") is None and store.last_inbound("u1") is None
+    store.record_inbound("u1", 2.0)
+    store.save_choices("u1", [Choice("Ja", "/affirm")], now=2.0)
+    store.save_reply_to("u1", "31612345678", now=3.0)
+    assert store.reply_to("u1") == "31612345678"
+    assert store.choices("u1") == [Choice("Ja", "/affirm")]  # the other facts stay
+    store.record_inbound("u1", 4.0)
+    store.save_choices("u1", [], now=4.0)
+    assert store.reply_to("u1") == "31612345678"  # an ordinary turn later keeps it
+    assert store.reply_to("u2") is None
+
+
+def test_forget_user_deletes_the_reply_address(store):
+    for user, wa_id in (("u1", "31600000001"), ("u2", "31600000002")):
+        store.record_inbound(user, 1.0)
+        store.save_reply_to(user, wa_id, now=1.0)
+    store.forget_user("u1")
+    assert store.reply_to("u1") is None and store.reply_to("u2") == "31600000002"
+    store.save_reply_to("u1", "31600000001", now=2.0)  # a late end of the turn: still gone
+    assert store.reply_to("u1") is None
+    store.record_inbound("u1", 3.0)  # writing again: a row without a reply address
+    assert store.reply_to("u1") is None
+
+
+def test_purge_deletes_the_reply_address_of_a_silent_user(store):
+    for user, at in (("gone", 10.0), ("here", 1000.0)):
+        store.record_inbound(user, at)
+        store.save_reply_to(user, "316" + user, now=at)
+    assert store.purge(messages_before=500.0, users_before=500.0) == 1
+    assert store.reply_to("gone") is None and store.reply_to("here") == "316here"
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_store_at_the_first_revision_gets_the_reply_column_and_keeps_its_rows(
+    kind, request, tmp_path
+):
+    """Revision 0002 on a database that revision 0001 made and the channel used."""
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'whatsapp.db'}"
+    else:
+        url = new_database(request.getfixturevalue("postgres_cluster"), "whatsapp_0001")
+    first = tmp_path / "revision-0001"  # the folder as it was before 0002
+    (first / "versions").mkdir(parents=True)
+    shutil.copy(next((MIGRATIONS / "versions").glob("0001_*.py")), first / "versions")
+    upgrade(url, first, VERSION_TABLE)
+    engine = sa.create_engine(url, future=True)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO whatsapp_users (user_key, last_inbound, choices, updated_at) "
+                """VALUES ('u1', 5.0, '[["Ja", "/affirm"]]', 6.0)"""
+            )
+        )
+        connection.execute(sa.text("INSERT INTO whatsapp_messages VALUES ('m1', 5.0)"))
+    engine.dispose()
+    assert current_revision(url, VERSION_TABLE) == "0001"
+
+    store = SqlWhatsAppStore(url)
+    assert current_revision(url, VERSION_TABLE) == "0002"
+    assert store.last_inbound("u1") == 5.0 and store.choices("u1") == [Choice("Ja", "/affirm")]
+    assert store.reply_to("u1") is None
+    assert not store.claim_message("m1", now=7.0)  # handled before the upgrade: not again
+    store.save_reply_to("u1", "31612345678", now=7.0)
+    assert store.reply_to("u1") == "31612345678"
+    store.engine.dispose()
 
 
 def test_forget_user_at_reaches_the_shared_store(shared_url):

@@ -165,3 +165,25 @@ def test_a_whatsapp_conversation_is_handed_to_a_person_and_back(stack, fake_grap
     answer = new_texts(seen)
     assert "Breda" in answer and "wachtrij" not in answer
     assert advisor.queue() == []
+
+
+def test_a_citizen_who_stops_waiting_leaves_the_queue_and_the_assistant_answers(
+    stack, fake_graph_api
+):
+    desk = f"http://127.0.0.1:{stack.config.desk_port}"
+    advisor = Advisor(desk)
+    seen = len(fake_graph_api.delivered)
+    say(stack, "Ik wil een mens spreken")
+    wait_for_text(fake_graph_api, seen, "chatten met een medewerker", 60)
+    seen = len(fake_graph_api.delivered)
+    say(stack, "ja")
+    wait_for_text(fake_graph_api, seen, "wachtrij van Taalhuis Breda")
+    [waiting] = wait_until(advisor.queue)
+
+    seen = len(fake_graph_api.delivered)
+    say(stack, "stop")
+    fake_graph_api.wait_for(lambda d: len(d) > seen, timeout=30)
+    assert "wachtrij" not in "\n".join(r.text for r in fake_graph_api.delivered[seen:])
+    wait_until(lambda: advisor.queue() == [])
+    messages = advisor.messages(waiting["id"])
+    assert messages[-1]["text"] == "De inwoner heeft het gesprek verlaten."

@@ -52,6 +52,7 @@ CSRF_COOKIE = "desk_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CHANNELS = ("socketio", "whatsapp")
 SWEEP_SECONDS = 2.0
+RETRY_DELIVERY = timedelta(minutes=10)  # an advisor's message is sent again this long
 DEFAULT_WAIT_SECONDS = 120.0  # per person ahead, until the desk has its own figures
 PAGES = {"": "index.html", "callbacks": "callbacks.html", "admin": "admin.html"}
 SECURITY_HEADERS = {
@@ -318,6 +319,8 @@ class Desks:
                 if closed or moment - handover["created_at"] > limit:
                     self.end_unanswered(handover)
         for message in self.store.undelivered():
+            if moment - message["at"] > RETRY_DELIVERY:
+                continue  # the advisor was told it did not arrive; no endless retries
             handover = self.store.handover(message["handover_id"])
             if handover and handover["status"] == "active":
                 self.deliver(handover, message)

@@ -740,7 +740,9 @@ def main(argv: list[str] | None = None) -> int:
     back.add_argument(
         "folder", type=Path, nargs="?", help="the backup's folder; without it, the list"
     )
-    back.add_argument("--only", metavar="STORE,...", help="tracker, callbacks, whatsapp, catalog, desk")
+    back.add_argument(
+        "--only", metavar="STORE,...", help="tracker, callbacks, whatsapp, catalog, desk"
+    )
     back.add_argument(
         "--force",
         action="store_true",

@@ -91,7 +91,8 @@ def engine_for(url: str) -> Engine:
     """An engine for a store: SQLite (WAL, durable commits, folder made) or PostgreSQL."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, future=True)
+        # Wait up to 30 s for another writer (pysqlite's default 5 s is short on a busy machine).
+        engine = sa.create_engine(url, future=True, connect_args={"timeout": 30})
 
         @sa.event.listens_for(engine, "connect")
         def _durable(connection, _record) -> None:  # noqa: ANN001 - DB-API connection

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,6 +20,9 @@ from services.desk.store import DeskStore, User, now_utc
 
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()  # the library's defaults follow RFC 9106's recommendations
+# Each check uses 64 MiB (Argon2id's memory cost): at most two at once, so twenty sign-ins at
+# the same moment do not take a gigabyte; on two cores they are not slower for it.
+_checks = threading.BoundedSemaphore(2)
 # Verified when the username is unknown, so a wrong name takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
@@ -34,7 +38,8 @@ class SignInRefused(Exception):
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
-    return _hasher.hash(password)
+    with _checks:
+        return _hasher.hash(password)
 
 
 @dataclass(frozen=True)
@@ -63,13 +68,14 @@ class Accounts:
         """The user; SignInRefused otherwise. Failures count towards a lock."""
         user = self.store.user(username.strip().lower())
         if user is None or not user.password_hash:
-            with contextlib.suppress(VerificationError):
+            with _checks, contextlib.suppress(VerificationError):
                 _hasher.verify(_DUMMY_HASH, password)
             raise SignInRefused()
         if user.locked_until and user.locked_until > now_utc():
             raise SignInRefused(locked=True)
         try:
-            _hasher.verify(user.password_hash, password)
+            with _checks:
+                _hasher.verify(user.password_hash, password)
         except (VerificationError, InvalidHashError):
             after = self.store.record_failure(user.id, self.lockout_attempts, self.lock_for)
             locked = bool(after and after.locked_until and after.locked_until > now_utc())

@@ -19,6 +19,7 @@ import logging
 import math
 import secrets
 import statistics
+import threading
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
@@ -212,6 +213,8 @@ class Desks:
         self.relay = AssistantRelay(config.assistant_url, config.desk_service_token)
         self.sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=None)
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._send_locks: dict[int, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
         oidc = oidc_config_from_env()
         self.oidc = OidcClient(oidc) if oidc else None
 
@@ -265,35 +268,60 @@ class Desks:
     # hand-overs ------------------------------------------------------------------------
 
     def view(self, handover: dict[str, Any]) -> dict[str, Any]:
-        desk = self.store.desk(handover["desk_id"])
-        taker = self.store.user_by_id(handover["taken_by"]) if handover["taken_by"] else None
-        return {
-            "id": handover["id"],
-            "desk": handover["desk_id"],
-            "desk_name": desk.name if desk else handover["desk_id"],
-            "status": handover["status"],
-            "channel": handover["channel"],
-            "language": handover["language"],
-            "created_at": handover["created_at"].isoformat(),
-            "position": self.store.position(handover),
-            "taken_by": taker.username if taker else None,
-            "taken_by_name": taker.name if taker else None,
-            "citizen_present": bool(handover["citizen_present"]),
-        }
+        return self.views([handover])[0]
 
-    def deliver(self, handover: dict[str, Any], message: dict[str, Any]) -> bool:
-        desk = self.store.desk(handover["desk_id"])
-        delivered = self.relay.send(
-            handover,
-            "message",
-            text=message["text"],
-            author=message["author"],
-            desk_name=desk.name if desk else None,
-            message_id=message["id"],
-        )
-        if delivered:
-            self.store.mark_delivered(message["id"])
-        return delivered
+    def views(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The hand-overs as the pages show them: desks and advisors read once per list."""
+        names = {d.id: d.name for d in self.store.desks()}
+        takers = {i: self.store.user_by_id(i) for i in {h["taken_by"] for h in found} if i}
+        return [
+            {
+                "id": h["id"],
+                "desk": h["desk_id"],
+                "desk_name": names.get(h["desk_id"], h["desk_id"]),
+                "status": h["status"],
+                "channel": h["channel"],
+                "language": h["language"],
+                "created_at": h["created_at"].isoformat(),
+                "position": self.store.position(h),
+                "taken_by": takers[h["taken_by"]].username if h["taken_by"] in takers else None,
+                "taken_by_name": takers[h["taken_by"]].name if h["taken_by"] in takers else None,
+                "citizen_present": bool(h["citizen_present"]),
+            }
+            for h in found
+        ]
+
+    def deliver_pending(self, handover: dict[str, Any], wait: bool = True) -> set[int]:
+        """Send the advisor's messages of this hand-over that did not arrive yet, oldest first,
+        stopping at the first the assistant does not take; returns the ids delivered.
+
+        One sender per hand-over at a time (the desk is one process): a message is relayed
+        once, and in order, whether the advisor's request or the sweeper sends it."""
+        with self._locks_lock:
+            lock = self._send_locks.setdefault(handover["id"], threading.Lock())
+        if not lock.acquire(blocking=wait):
+            return set()  # someone is sending them now
+        try:
+            desk = self.store.desk(handover["desk_id"])
+            delivered: set[int] = set()
+            oldest = now_utc() - RETRY_DELIVERY
+            for message in self.store.undelivered(handover["id"]):
+                if message["at"] < oldest:
+                    continue  # the advisor was told it did not arrive; no endless retries
+                if not self.relay.send(
+                    handover,
+                    "message",
+                    text=message["text"],
+                    author=message["author"],
+                    desk_name=desk.name if desk else None,
+                    message_id=message["id"],
+                ):
+                    break  # the next ones wait: the citizen reads them in order
+                self.store.mark_delivered(message["id"])
+                delivered.add(message["id"])
+            return delivered
+        finally:
+            lock.release()
 
     def end_unanswered(self, handover: dict[str, Any]) -> None:
         if self.store.set_handover(
@@ -318,12 +346,10 @@ class Desks:
             for handover in self.store.handovers_of([desk.id], ("waiting",)):
                 if closed or moment - handover["created_at"] > limit:
                     self.end_unanswered(handover)
-        for message in self.store.undelivered():
-            if moment - message["at"] > RETRY_DELIVERY:
-                continue  # the advisor was told it did not arrive; no endless retries
-            handover = self.store.handover(message["handover_id"])
+        for handover_id in sorted({m["handover_id"] for m in self.store.undelivered()}):
+            handover = self.store.handover(handover_id)
             if handover and handover["status"] == "active":
-                self.deliver(handover, message)
+                self.deliver_pending(handover, wait=False)
 
     def retention(self) -> None:
         self.store.delete_expired(self.config.desk_audit_days)
@@ -612,8 +638,7 @@ def create_app(
 
     @api.get("/desk/api/handovers")
     def list_handovers(session: Session = Depends(session_of)) -> dict[str, Any]:
-        found = store.handovers_of(my_desks(session.user))
-        return {"handovers": [desks.view(h) for h in found]}
+        return {"handovers": desks.views(store.handovers_of(my_desks(session.user)))}
 
     @api.get("/desk/api/handovers/{handover_id}")
     def open_handover(handover_id: int, session: Session = Depends(session_of)) -> dict[str, Any]:
@@ -668,7 +693,7 @@ def create_app(
         message = store.add_message(
             handover_id, "advisor", body.text, author=session.user.name, delivered=False
         )
-        delivered = desks.deliver(handover, message)
+        delivered = message["id"] in desks.deliver_pending(handover)
         desks.changed("handover", handover["desk_id"], handover_id)
         return {
             "message": {

@@ -526,10 +526,14 @@ class DeskStore:
                 messages.update().where(messages.c.id == message_id).values(delivered=True)
             )
 
-    def undelivered(self) -> list[dict[str, Any]]:
+    def undelivered(self, handover_id: int | None = None) -> list[dict[str, Any]]:
+        """Messages not taken by the assistant yet, oldest first (of one hand-over, or all)."""
+        where = [messages.c.delivered.is_(False)]
+        if handover_id is not None:
+            where.append(messages.c.handover_id == handover_id)
         with self.engine.connect() as connection:
             rows = connection.execute(
-                sa.select(messages).where(messages.c.delivered.is_(False)).order_by(messages.c.id)
+                sa.select(messages).where(*where).order_by(messages.c.id)
             ).all()
         return [_row(r) for r in rows]  # type: ignore[misc]
 

@@ -21,7 +21,14 @@ from bot.guard import Guard, MemoryLimiter
 from bot.settings import settings
 from tests.bot.channels.conftest import ChannelServer, StubAgent
 
-TOKEN = settings().desk_service_token
+TOKEN = "desk-relay-test-token"  # noqa: S105 - a test value
+
+
+@pytest.fixture(autouse=True)
+def desk_token(monkeypatch):
+    """The shared token as the stack sets it (read by the endpoint at every call)."""
+    monkeypatch.setenv("DESK_SERVICE_TOKEN", TOKEN)
+    settings.cache_clear()
 
 
 class Agent(StubAgent):

@@ -42,7 +42,6 @@ import math
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -57,6 +56,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from deploy.local.throwaway_postgres import free_port
 from services.desk.accounts import hash_password
 from services.desk.store import Desk, DeskStore
 from tools.machine import describe_machine, write_section
@@ -154,12 +154,6 @@ class StandInAssistant:
 # -- the desk process ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def proc_status(pid: int, field_name: str) -> int:
     """A /proc/<pid>/status figure in bytes (VmHWM: peak resident set, VmRSS: now); 0 if gone."""
     try:
@@ -190,19 +184,30 @@ def seed(url: str, advisors: int) -> list[tuple[str, str]]:
 class DeskProcess:
     """`python -m uvicorn ... services.desk.app:app`, as `make run` starts the desk."""
 
-    def __init__(self, database_url: str, folder: Path, assistant_url: str) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        folder: Path,
+        assistant_url: str,
+        token: str = TOKEN,
+        **settings: str,
+    ) -> None:
+        """The desk on a free loopback port with its own settings: none of the shell's or
+        `.env`'s desk settings leak in; `settings` adds or changes some (DESK_LOCKOUT_...)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = folder / "desk.log"
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DESK_", "ASSISTANT_"))}
         env.update(
+            DESK_PORT=str(self.port),
             DESK_DATABASE_URL=database_url,
             CALLBACK_DATABASE_URL=f"sqlite:///{folder / 'callbacks.db'}",
-            DESK_SERVICE_TOKEN=TOKEN,
+            DESK_SERVICE_TOKEN=token,
             ASSISTANT_URL=assistant_url,
             VAR_DIR=str(folder),
             DESK_OIDC_ISSUER="",  # password sign-in only, whatever .env says
             PYTHONUNBUFFERED="1",
+            **settings,
         )
         command = [
             sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(self.port),

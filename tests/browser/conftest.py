@@ -144,9 +144,8 @@ def driver():
         shutil.rmtree(profile, ignore_errors=True)
 
 
-@pytest.fixture
-def page(driver, working_socketio):
-    """A fresh tab per test: its own sessionStorage, nothing left from the previous test."""
+def fresh_tab(driver):
+    """The only tab is a new one: its own sessionStorage, nothing left from the previous test."""
     old = driver.current_window_handle
     driver.switch_to.new_window("tab")
     driver.switch_to.window(old)
@@ -156,6 +155,11 @@ def page(driver, working_socketio):
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     driver.get_log("browser")  # drop what earlier tests logged
     return driver
+
+
+@pytest.fixture
+def page(driver, working_socketio):
+    return fresh_tab(driver)
 
 
 def wait_for(condition, timeout: float = 30.0, interval: float = 0.2, message: str = ""):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,10 +28,12 @@ from tests.browser.conftest import (
     _missing,
     axe_violations,
     describe_violations,
+    fresh_tab,
     severe_console_errors,
     wait_for,
 )
 from tests.support.ports import free_port
+from tools.bench_desk import DeskProcess
 
 TOKEN = "test-token"  # the desk's service token in this test only
 DESK_ID = "leerwerkloket"
@@ -55,8 +56,7 @@ DESK_SETTINGS = (
 class DeskServer:
     url: str
     var_dir: Path
-    log: Path
-    process: subprocess.Popen
+    process: DeskProcess
     staff: requests.Session = field(default_factory=requests.Session)
 
     def internal(self, path: str, body: dict) -> requests.Response:
@@ -85,7 +85,7 @@ class DeskServer:
         return response.json()["id"], conversation
 
     def logs(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")[-4000:]
+        return self.process.log_tail(60)
 
 
 def signed_in_api(url: str, username: str) -> requests.Session:
@@ -125,21 +125,9 @@ def desk(tmp_path_factory) -> Iterator[DeskServer]:
     if reason:
         pytest.skip(reason)
     var_dir = tmp_path_factory.mktemp("desk")
-    port = free_port()
+    database_url = f"sqlite:///{var_dir / 'desk.db'}"
     env = {k: v for k, v in os.environ.items() if k not in DESK_SETTINGS}
-    env.update(
-        VAR_DIR=str(var_dir),
-        DESK_DATABASE_URL=f"sqlite:///{var_dir / 'desk.db'}",
-        CALLBACK_DATABASE_URL=f"sqlite:///{var_dir / 'callbacks.db'}",
-        DESK_COOKIE_SECURE="0",
-        DESK_SERVICE_TOKEN=TOKEN,
-        DESK_LOCKOUT_ATTEMPTS=str(LOCKOUT_ATTEMPTS),
-        DESK_PORT=str(port),
-        # Nothing listens there: relaying to the assistant fails at once, as it may.
-        ASSISTANT_URL=f"http://127.0.0.1:{free_port()}",
-        DESK_OIDC_ISSUER="",  # empty, not absent: a developer's .env cannot switch it on
-        PYTHONUNBUFFERED="1",
-    )
+    env.update(VAR_DIR=str(var_dir), DESK_DATABASE_URL=database_url)
     # Open all day, every day; nobody is sent to a call-back while the tests run.
     _cli(env, "add-desk", DESK_ID, "--name", DESK_NAME, "--phone", "076 000 0000",
          "--hours", "ma-zo 00:00-24:00", "--max-wait", "120")  # fmt: skip
@@ -149,7 +137,7 @@ def desk(tmp_path_factory) -> Iterator[DeskServer]:
 
     from services.callbacks import CallbackRequest, CallbackStore
 
-    CallbackStore(env["CALLBACK_DATABASE_URL"]).add(
+    CallbackStore(f"sqlite:///{var_dir / 'callbacks.db'}").add(
         CallbackRequest(
             first_name="Fatima",
             phone="0612345678",
@@ -158,51 +146,32 @@ def desk(tmp_path_factory) -> Iterator[DeskServer]:
             subject="dutch",
         )
     )
-
-    log = var_dir / "desk.log"
-    command = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--ws", "wsproto", "services.desk.app:app"]
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, env=env, cwd=PROJECT_ROOT, stdout=output, stderr=subprocess.STDOUT
-        )
-    server = DeskServer(f"http://127.0.0.1:{port}", var_dir, log, process)
+    # Nothing listens at the assistant's address: relaying fails at once, as it may.
+    process = DeskProcess(
+        database_url,
+        var_dir,
+        f"http://127.0.0.1:{free_port()}",
+        token=TOKEN,
+        DESK_LOCKOUT_ATTEMPTS=str(LOCKOUT_ATTEMPTS),
+    )
+    server = DeskServer(process.url, var_dir, process)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the desk stopped at start:\n{server.logs()}")
-            try:
-                if requests.get(f"{server.url}/desk/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the desk did not start in 60 s:\n{server.logs()}")
-            time.sleep(0.2)
+        try:
+            process.wait_ready()
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
         server.staff = signed_in_api(server.url, COLLEAGUE[0])
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.stop()
 
 
 @pytest.fixture
 def tab(desk, driver):
     """A fresh tab without the cookies of the previous test (conftest's `page` needs the stack)."""
-    old = driver.current_window_handle
-    driver.switch_to.new_window("tab")
-    driver.switch_to.window(old)
-    driver.close()
-    driver.switch_to.window(driver.window_handles[-1])
-    driver.set_window_size(1280, 900)
+    fresh_tab(driver)
     driver.get(f"{desk.url}/desk/health")
     driver.delete_all_cookies()
-    driver.get_log("browser")  # drop what earlier tests logged
     return driver
 
 

@@ -26,6 +26,7 @@ from bot.settings import PROJECT_ROOT
 from tests.browser.conftest import (
     axe_violations,
     describe_violations,
+    fresh_tab,
     severe_console_errors,
     wait_for,
 )
@@ -148,15 +149,8 @@ def site() -> Iterator[str]:
 
 @pytest.fixture
 def tab(driver, site):
-    """A fresh tab per test: its own sessionStorage, nothing left from the previous test."""
-    old = driver.current_window_handle
-    driver.switch_to.new_window("tab")
-    driver.switch_to.window(old)
-    driver.close()
-    driver.switch_to.window(driver.window_handles[-1])
-    driver.set_window_size(1280, 900)
-    driver.get_log("browser")  # drop what earlier tests logged
-    return driver
+    """A fresh tab per test, without the stack (conftest's `page` needs it)."""
+    return fresh_tab(driver)
 
 
 def fire(driver, data: dict) -> None:

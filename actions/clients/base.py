@@ -65,7 +65,8 @@ class ServiceClient:
     def request_json(
         self, method: str, path: str, *, missing_ok: bool = False, **kwargs: Any
     ) -> Any:
-        """The JSON body; None for 404 when `missing_ok`; ServiceUnavailable on any failure."""
+        """The JSON body; None for 204, and for 404 when `missing_ok`; ServiceUnavailable on any
+        failure."""
         try:
             response = self.breaker.call(self._send, method, path, **kwargs)
         except pybreaker.CircuitBreakerError as exc:
@@ -75,6 +76,8 @@ class ServiceClient:
         # A 4xx means this request was wrong, not that the service is unwell: not a failure.
         if response.status_code >= 400:
             raise ServiceUnavailable(self.service, f"rejected with HTTP {response.status_code}")
+        if response.status_code == 204:
+            return None  # done, nothing to say
         try:
             return response.json()
         except ValueError as exc:

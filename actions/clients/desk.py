@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import pybreaker
-
 from actions.clients.base import ServiceClient, breaker_for
 from actions.clients.errors import ServiceUnavailable
 from bot.settings import settings
@@ -72,20 +70,12 @@ class DeskClient(ServiceClient):
         )
 
     def presence(self, sender_id: str, present: bool) -> None:
-        self._post("/desk/internal/presence", {"conversation": sender_id, "present": present})
+        body = {"conversation": sender_id, "present": present}
+        self.request_json("POST", "/desk/internal/presence", json=body)
 
     def leave(self, sender_id: str) -> None:
-        self._post("/desk/internal/leave", {"conversation": sender_id})
+        self.request_json("POST", "/desk/internal/leave", json={"conversation": sender_id})
 
     def forget(self, sender_id: str) -> int:
         found = self.request_json("POST", "/desk/internal/forget", json={"conversation": sender_id})
         return int(found.get("deleted", 0))
-
-    def _post(self, path: str, body: dict[str, Any]) -> None:
-        """A POST answered with 204 (no JSON)."""
-        try:
-            response = self.breaker.call(self._send, "POST", path, json=body)
-        except pybreaker.CircuitBreakerError as exc:
-            raise ServiceUnavailable(self.service, "circuit open") from exc
-        if response.status_code >= 400:
-            raise ServiceUnavailable(self.service, f"rejected with HTTP {response.status_code}")

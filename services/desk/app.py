@@ -800,10 +800,6 @@ def create_app(
             claimed_by=request.claimed_by or session.user.username,
             finished_days=config.callback_finished_days,
         )
-        if updated and body.status != "unreachable":
-            updated = callbacks.update_work(
-                reference, status=body.status, finished_days=config.callback_finished_days
-            )
         store.log(session.user.username, f"call-back {body.status}", reference)
         callback_changed(updated)
         return {"callback": callback_view(updated)} if updated else {}

@@ -136,3 +136,11 @@ def test_an_open_circuit_is_shared_by_all_clients_of_the_service():
 def test_missing_is_none_when_allowed():
     responses.get(f"{BASE}/x", status=404)
     assert ServiceClient(BASE).request_json("GET", "/x", missing_ok=True) is None
+
+
+@responses.activate
+def test_a_request_answered_with_no_content_is_done():
+    client, _ = client_with_storage()
+    responses.post(f"{BASE}/done", status=204)
+    assert client.request_json("POST", "/done", json={}) is None
+    assert client.breaker.fail_counter == 0

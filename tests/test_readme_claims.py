@@ -911,3 +911,4 @@ def test_the_readme_commands_create_the_first_desk_and_admin(tmp_path):
     assert desk.hours == "ma-vr 09:00-17:00" and desk.topics == ("*",)
     admin = Accounts(store).check_password("beheer", "een lang wachtwoord")
     assert admin.role == "admin"
+    assert admin.desks == (desk.id,)  # a member of the desk: signed in, it is staffed

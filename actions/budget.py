@@ -15,6 +15,7 @@ from actions.clients.budget import PROFILE_FIELDS, BudgetClient, SchemeResult
 from actions.contacts import message_placeholders
 from actions.dutch import parse_age
 from actions.i18n import DEFAULT_LANGUAGE, language_of, say, strings
+from actions.insights import schemes_insight
 from actions.places import canonical_municipality
 from actions.understanding import understand
 from actions.vocabulary import GOALS, SITUATIONS, UNKNOWN, known
@@ -365,7 +366,8 @@ class ActionCheckBudget(Action):
             result = next((r for r in results if r.scheme_id == asked), None) if asked else None
         if result is not None:
             answer_one(dispatcher, result, language_of(tracker))
-            return [SlotSet(SCHEME_SLOT, None)]
+            fits = result.status in SHOWN_STATUSES
+            return [SlotSet(SCHEME_SLOT, None), schemes_insight([], result, nothing_fits=not fits)]
         # What fits ("Dit past bij u"), then what may fit ("Dit past misschien bij u"), then
         # loans ("U kunt ook lenen"), then what the person pays alone ("Dit kan ook, maar dan
         # betaalt u zelf"); in each, what costs the person least first.
@@ -422,4 +424,4 @@ class ActionCheckBudget(Action):
             listed = ", ".join(names[f] for f in open_facts)
             dispatcher.utter_message(text=say(language, "tell_more", facts=listed))
         dispatcher.utter_message(response="budget_results_end")
-        return []
+        return [schemes_insight(fitting, None, nothing_fits=not fitting)]

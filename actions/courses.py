@@ -16,6 +16,7 @@ from actions.clients.catalog import CourseDetails, CourseSearch, CourseSummary, 
 from actions.contacts import message_placeholders
 from actions.dutch import format_cost, format_date, format_schedule
 from actions.i18n import DEFAULT_LANGUAGE, ISO_639_2, language_of, say, strings
+from actions.insights import search_insight
 from actions.places import ONLINE, canonical_municipality, nearby
 from actions.vocabulary import UNKNOWN, known, known_topics
 
@@ -278,10 +279,13 @@ class ActionSearchCourses(ShowsCourses, Action):
         except ServiceUnavailable as exc:
             self.unavailable(dispatcher, exc)
             return []
+        insight = search_insight(
+            tracker.get_slot("topic"), search.municipality, found, page_size=PAGE_SIZE
+        )
         if not found:
             dispatcher.utter_message(response="no_courses_found")
             self.show_help_nearby(dispatcher, tracker)
-            return [SlotSet("results_page", 1)]
+            return [SlotSet("results_page", 1), insight]
         place = search.municipality
         here = any(c.place.lower() in (str(place).lower(), ONLINE) for c in found)
         if widened:
@@ -303,6 +307,7 @@ class ActionSearchCourses(ShowsCourses, Action):
             SlotSet("time_of_day", search.time_of_day),
             SlotSet("free_only", search.free_only),
             SlotSet("support_language", language_filter),
+            insight,
         ]
 
     def near_before_exact(

@@ -16,6 +16,7 @@ from actions.contacts import callback_desk, fallback_contact, message_placeholde
 from actions.dutch import format_schedule, format_wait
 from actions.handoff import live_chat_offer
 from actions.i18n import DEFAULT_LANGUAGE, language_of, say, strings
+from actions.insights import handover_insight, help_insight
 from actions.places import canonical_municipality
 from actions.vocabulary import HELP_KINDS, UNKNOWN, known
 
@@ -123,15 +124,16 @@ class ActionFindSupport(UsesCatalog, Action):
             logger.warning("Organization search failed: %s", exc.reason)
             dispatcher.utter_message(response="support_unavailable", **message_placeholders())
             return []
+        insight = help_insight(right_help_kind(tracker), len(found))
         if not found:
             dispatcher.utter_message(response="support_none", **message_placeholders())
-            return []
+            return [insight]
         dispatcher.utter_message(response="support_found")
         for organization in found:
             dispatcher.utter_message(text=describe_organization(organization, language_of(tracker)))
         self.show_course_nearby(dispatcher, tracker)
         dispatcher.utter_message(response="utter_menu")
-        return []
+        return [insight]
 
     def show_course_nearby(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         """Where a desk also teaches (DigiD, reading and writing), the nearest course with how
@@ -175,6 +177,7 @@ class ActionOfferHuman(UsesCatalog, Action):
             # help with that, not a general phone number. A subject without a word for a
             # person ("videobellen met mijn kleinkinderen") was no request for a person.
             return ActionRoute().run(dispatcher, tracker, domain)
+        insight = handover_insight(tracker, right_help_kind(tracker))
         organization = None
         try:
             found = self.client.find_organizations(
@@ -209,13 +212,15 @@ class ActionOfferHuman(UsesCatalog, Action):
             return [
                 SlotSet("callback_subject", right_help_kind(tracker)),
                 SlotSet("live_chat_desk", live["desk"]["id"]),
+                insight,
             ]
         desk = callback_desk()
         if desk is None:
             # No desk has agreed to call back: the number above, and no promise of a call.
-            return [SlotSet("callback_subject", right_help_kind(tracker))]
+            return [SlotSet("callback_subject", right_help_kind(tracker)), insight]
         dispatcher.utter_message(response="offer_callback", desk=desk.name, days=desk.working_days)
         return [
             SlotSet("callback_organization", desk.name),
             SlotSet("callback_subject", right_help_kind(tracker)),
+            insight,
         ]

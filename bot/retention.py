@@ -1,4 +1,5 @@
-"""Retention: delete conversations and call-back requests older than RETENTION_DAYS.
+"""Retention: delete conversations, call-back requests and the event broker's minimised events
+older than RETENTION_DAYS.
 
 Two ways to run it, on whichever stores are configured (SQLite or PostgreSQL):
 
@@ -41,6 +42,7 @@ FIRST_RUN_DELAY_SECONDS = 60.0  # let the server finish starting first
 class PurgeResult:
     conversations: int | None  # None: the tracker store cannot purge (or failed)
     callbacks: int | None
+    events: int | None = 0  # conversations whose minimised broker events were deleted
 
     def describe(self) -> str:
         def count(n: int | None) -> str:
@@ -48,7 +50,8 @@ class PurgeResult:
 
         return (
             f"Deleted conversations: {count(self.conversations)}; "
-            f"call-back requests: {count(self.callbacks)}."
+            f"call-back requests: {count(self.callbacks)}; "
+            f"event broker conversations: {count(self.events)}."
         )
 
 
@@ -106,6 +109,17 @@ def purge_callbacks(url: str, days: float, now: datetime | None = None) -> int |
         return None
 
 
+def purge_events(url: str, days: float, now: float | None = None) -> int | None:
+    """The event broker's minimised events (services/insights/consumer.py), same rule."""
+    from services.insights.consumer import purge_events as purge_broker_events
+
+    try:
+        return purge_broker_events(url, days, now=now)
+    except Exception as exc:  # noqa: BLE001 - the message could hold connection details
+        logger.error("Retention: deleting old broker events failed: %s", type(exc).__name__)
+        return None
+
+
 def purge(
     tracker_store: Any = None,
     callback_url: str | None = None,
@@ -124,6 +138,7 @@ def purge(
             days,
             now=datetime.fromtimestamp(moment, tz=timezone.utc),
         ),
+        events=purge_events(config.event_broker_url, days, now=moment),
     )
     logger.info("Retention (%s days): %s", days, result.describe())
     return result
@@ -207,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     result = purge(days=args.days)
     print(result.describe())
-    return 0 if None not in (result.conversations, result.callbacks) else 1
+    return 0 if None not in (result.conversations, result.callbacks, result.events) else 1
 
 
 if __name__ == "__main__":

@@ -92,6 +92,17 @@ class Settings:
     desk_audit_days: int = 365
     callback_finished_days: int = 7
     desk_timezone: str = "Europe/Amsterdam"
+    # Anonymous insights (services/insights, docs/insights.md).
+    event_broker: str = "sql"
+    event_broker_url: str = ""
+    rabbitmq_url: str = ""
+    rabbitmq_queue: str = "leerwijzer_events"
+    insights_database_url: str = ""
+    insights_k: int = 10
+    insights_grain: str = "month"
+    insights_facts_days: int = 400
+    insights_every_minutes: float = 15.0
+    insights_close_after_minutes: float = 60.0
 
     @property
     def rasa_url(self) -> str:
@@ -179,7 +190,33 @@ def settings() -> Settings:
         callback_desk_working_days=_env_number("CALLBACK_DESK_WORKING_DAYS", 0),
         **_scale_settings(tracker_db),
         **_desk_settings(host, var_dir, token, _env_number("RASA_PORT", 5005)),
+        **_insights_settings(var_dir),
     )
+
+
+def _insights_settings(var_dir: Path) -> dict[str, object]:
+    """Anonymous insights (docs/insights.md): the event broker, the facts and what is published."""
+    broker = _env("EVENT_BROKER", "sql").strip().lower()
+    grain = _env("INSIGHTS_GRAIN", "month").strip().lower()
+    return {
+        # sql: Rasa's SQL event broker (EVENT_BROKER_URL); pika: RabbitMQ (RABBITMQ_URL); off.
+        "event_broker": broker if broker in ("sql", "pika", "off") else "sql",
+        # The raw (minimised) events: SQLite by default, or postgresql://...
+        "event_broker_url": _env("EVENT_BROKER_URL", f"sqlite:///{var_dir / 'events.db'}"),
+        "rabbitmq_url": _env("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+        "rabbitmq_queue": _env("RABBITMQ_QUEUE", "leerwijzer_events"),
+        "insights_database_url": _env(
+            "INSIGHTS_DATABASE_URL", f"sqlite:///{var_dir / 'insights.db'}"
+        ),
+        # Every published cell counts at least this many distinct conversations.
+        "insights_k": max(2, int(_env_number("INSIGHTS_K", 10))),
+        "insights_grain": grain if grain in ("month", "quarter") else "month",
+        "insights_facts_days": _env_number("INSIGHTS_FACTS_DAYS", 400),
+        # How often the desk turns finished conversations into facts and republishes (0: never).
+        "insights_every_minutes": _env_number("INSIGHTS_EVERY_MINUTES", 15.0),
+        # A conversation is finished when it has been quiet this long (Rasa's session expiry).
+        "insights_close_after_minutes": _env_number("INSIGHTS_CLOSE_AFTER_MINUTES", 60.0),
+    }
 
 
 def _desk_settings(host: str, var_dir: Path, rasa_token: str, rasa_port: int) -> dict[str, object]:

@@ -36,6 +36,7 @@ from bot.channels.whatsapp_store import configured_store_url, forget_user_at
 from bot.privacy import mask_personal_numbers
 from bot.settings import settings
 from services.callbacks import CallbackStore
+from services.insights.consumer import forget_events
 from services.schema_migrations import exclusive
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,8 @@ def forget_linked_records(sender_id: str) -> None:
         "WhatsApp rows": lambda: forget_user_at(configured_store_url(), sender_id),
         # The desk's hand-overs of this conversation, with the messages (services/desk).
         "desk hand-overs": lambda: DeskClient.from_settings().forget(sender_id),
+        # The minimised events of the insights' event broker (services/insights/consumer.py).
+        "broker events": lambda: forget_events(settings().event_broker_url, sender_id),
     }
     for name, delete in linked.items():
         try:
@@ -175,7 +178,6 @@ class PrivacyTrackerStore(SQLTrackerStore):
             start_schedule(self)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await self.stream_events(tracker)
         with self.session_scope() as session:
             first_new = self._event_query(
                 session, tracker.sender_id, fetch_events_from_all_sessions=False
@@ -185,11 +187,24 @@ class PrivacyTrackerStore(SQLTrackerStore):
             if any(
                 isinstance(e, ActionExecuted) and e.action_name == FORGET_ACTION for e in new_events
             ):
+                if self.event_broker is not None:
+                    # For a queue (RabbitMQ): its consumer drops what it still holds of them.
+                    self.event_broker.publish({"sender_id": tracker.sender_id, "event": "forget"})
                 self._delete_conversation(session, tracker.sender_id)
                 session.commit()
                 forget_linked_records(tracker.sender_id)
                 logger.info("A conversation and its linked records were deleted on request.")
                 return
+            if self.event_broker is not None:
+                # The new events, counted above: Rasa's stream_events would read the whole
+                # conversation again to find them (bot/event_broker.py minimises each one).
+                bodies = [{"sender_id": tracker.sender_id, **e.as_dict()} for e in new_events]
+                publish_all = getattr(self.event_broker, "publish_all", None)
+                if publish_all is not None:
+                    publish_all(bodies)
+                else:
+                    for body in bodies:
+                        self.event_broker.publish(body)
             keep_phone = phone_answers(events)
             for index, event in enumerate(new_events, start=first_new):
                 data = masked_event_data(event, keep_phone=index in keep_phone)

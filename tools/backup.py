@@ -12,6 +12,9 @@ The stores, each chosen by its own setting (bot/settings.py, services/catalog/co
     catalog    CATALOG_DATABASE_URL    the course catalog (services/catalog), var/catalog.db
     desk       DESK_DATABASE_URL       the desk: accounts, hand-overs, audit log (services/desk),
                                        var/desk.db
+    events     EVENT_BROKER_URL        the event broker's minimised events (docs/insights.md),
+                                       var/events.db
+    insights   INSIGHTS_DATABASE_URL   anonymous facts and published cells, var/insights.db
 
 Not backed up, because they are made again: Rasa's training cache (.rasa/cache/cache.db) and the
 trained model (models/, `make train`). `.env` holds secrets (RASA_AUTH_TOKEN,
@@ -135,6 +138,8 @@ def configured_stores() -> list[Store]:
         Store("whatsapp", "WHATSAPP_STORE_URL", configured_store_url(), "WhatsApp channel state"),
         Store("catalog", "CATALOG_DATABASE_URL", catalog_url, "course catalog"),
         Store("desk", "DESK_DATABASE_URL", config.desk_database_url, "desk"),
+        Store("events", "EVENT_BROKER_URL", config.event_broker_url, "event broker's events"),
+        Store("insights", "INSIGHTS_DATABASE_URL", config.insights_database_url, "insights"),
     ]
 
 

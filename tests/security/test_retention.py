@@ -96,7 +96,10 @@ def test_make_purge_uses_the_configured_stores(tmp_path, clean_settings, domain,
     settings.cache_clear()
     before = dict(os.environ)
     assert retention.main([]) == 0
-    assert "Deleted conversations: 1; call-back requests: 1." in capsys.readouterr().out
+    assert (
+        "Deleted conversations: 1; call-back requests: 1; event broker conversations: 0."
+        in capsys.readouterr().out
+    )
     # The values endpoints.yml needed were set only while it was read: a stack started later
     # in the same process must not inherit this run's tracker store.
     assert dict(os.environ) == before

@@ -123,6 +123,8 @@ def test_the_stores_follow_the_settings(var, clean_settings):
         "whatsapp": var / "whatsapp.db",
         "catalog": var / "catalog.db",
         "desk": var / "desk.db",
+        "events": var / "events.db",
+        "insights": var / "insights.db",
     }
     assert {s.kind for s in stores.values()} == {"sqlite"}
     clean_settings.setenv("CALLBACK_DATABASE_URL", "postgresql://u:pw@db:5432/callbacks")

@@ -1,0 +1,2 @@
+"""Anonymous insights: facts per conversation, published counts of at least k conversations
+(docs/insights.md)."""

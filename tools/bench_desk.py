@@ -752,6 +752,22 @@ def run_store(
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def chosen_stores(parser: argparse.ArgumentParser, value: str) -> tuple[list[str], str]:
+    """The stores of `--stores` ("sqlite,postgresql"), without PostgreSQL when its binaries are
+    missing; the note says so (for docs/performance.md)."""
+    stores = [s.strip() for s in value.split(",") if s.strip()]
+    if not stores or set(stores) - {"sqlite", "postgresql"}:
+        parser.error("--stores: sqlite, postgresql or both")
+    note = ""
+    if "postgresql" in stores:
+        missing = postgres_available()
+        if missing:
+            stores.remove("postgresql")
+            note = f"PostgreSQL was not measured: {missing.splitlines()[0]}"
+            print(note, flush=True)
+    return stores, note
+
+
 def postgres_available() -> str | None:
     """None when the PostgreSQL binaries are there; else why not."""
     from deploy.local.throwaway_postgres import PostgresUnavailable, find_bindir
@@ -863,16 +879,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--write-docs", action="store_true", help="update docs/performance.md")
     args = parser.parse_args(argv)
-    stores = [s.strip() for s in args.stores.split(",") if s.strip()]
-    if not stores or set(stores) - {"sqlite", "postgresql"}:
-        parser.error("--stores: sqlite, postgresql or both")
-    note = ""
-    if "postgresql" in stores:
-        missing = postgres_available()
-        if missing:
-            stores.remove("postgresql")
-            note = f"PostgreSQL was not measured: {missing.splitlines()[0]}"
-            print(note, flush=True)
+    stores, note = chosen_stores(parser, args.stores)
     runs = []
     for store in stores:
         print(f"{store}: running ...", flush=True)

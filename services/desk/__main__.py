@@ -1,6 +1,7 @@
 """The desk's command line (docs/desk.md):
 
     python -m services.desk add-user USERNAME --name "Anna de Vries" --role admin [--desk ID ...]
+    python -m services.desk add-user gemeente-breda --name "Gemeente Breda" --role partner
     python -m services.desk add-desk ID --name "Taalhuis Breda" --hours "ma-vr 09:00-17:00" ...
     python -m services.desk unlock USERNAME
     python -m services.desk password USERNAME

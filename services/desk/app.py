@@ -5,6 +5,7 @@
 - /desk/internal/...: what the assistant calls (a bearer token shared with it).
 - /desk/socket.io: live updates for the pages (python-socketio), signed in by the cookie.
 - /desk/, /desk/login, /desk/callbacks, /desk/admin: the pages (services/desk/static/).
+- /desk/inzichten...: the anonymous insights for partners and admins (services/desk/insights.py).
 
 One process: the live updates go to the pages connected to it. The hand-overs themselves
 live in the store, so several Rasa servers share them.
@@ -39,14 +40,26 @@ from services.callbacks.store import FINISHED, CallbackRequest, CallbackStore
 from services.desk.accounts import Accounts, Session, SignInRefused, hash_password
 from services.desk.assistant import AssistantRelay
 from services.desk.hours import HoursError, is_open, parse_hours
+from services.desk.insights import API as INSIGHTS_API
+from services.desk.insights import PAGE as INSIGHTS_PAGE
+from services.desk.insights import LazyInsights, insights_router, run_job
 from services.desk.oidc import OidcClient, OidcError, oidc_config_from_env
 from services.desk.store import Desk, DeskStore, User, now_utc
+from services.insights.store import InsightsStore
 
 logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 VENDOR = PROJECT_ROOT / "web" / "vendor"
-VENDOR_FILES = ("nl-design-system.css", "voorbeeld-theme.css", "socket.io.min.js")
+VENDOR_FILES = (
+    "nl-design-system.css",
+    "voorbeeld-theme.css",
+    "socket.io.min.js",
+    "vega.min.js",
+    "vega-interpreter.js",
+    "vega-lite.min.js",
+    "vega-embed.min.js",
+)
 SESSION_COOKIE = "desk_session"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 CSRF_COOKIE = "desk_csrf"
@@ -56,6 +69,9 @@ SWEEP_SECONDS = 2.0
 RETRY_DELIVERY = timedelta(minutes=10)  # an advisor's message is sent again this long
 DEFAULT_WAIT_SECONDS = 120.0  # per person ahead, until the desk has its own figures
 PAGES = {"": "index.html", "callbacks": "callbacks.html", "admin": "admin.html"}
+STAFF = ("advisor", "editor", "admin")  # the queue and call-back pages
+# What a partner may use besides the insights: who am I, and signing out.
+PARTNER_APIS = ("/desk/api/me", "/desk/api/logout", "/desk/api/logout-everywhere")
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -131,14 +147,14 @@ class StatusBody(Body):
 class UserBody(Body):
     username: str = Field(..., regex=r"^[a-z0-9._@-]{2,80}$")
     name: str = Field(..., min_length=1, max_length=120)
-    role: str = Field(..., regex="^(advisor|editor|admin)$")
+    role: str = Field(..., regex="^(advisor|editor|admin|partner)$")
     desks: list[str] = Field(default_factory=list)
     password: str | None = Field(None, max_length=200)
 
 
 class UserChange(Body):
     name: str | None = Field(None, min_length=1, max_length=120)
-    role: str | None = Field(None, regex="^(advisor|editor|admin)$")
+    role: str | None = Field(None, regex="^(advisor|editor|admin|partner)$")
     desks: list[str] | None = None
     active: bool | None = None
     password: str | None = Field(None, max_length=200)
@@ -375,17 +391,20 @@ def create_app(
     config: Settings | None = None,
     store: DeskStore | None = None,
     callbacks: CallbackStore | None = None,
+    insights: InsightsStore | None = None,
 ) -> Any:
-    """The ASGI application: FastAPI with Socket.IO at /desk/socket.io."""
+    """The ASGI application: FastAPI with Socket.IO at /desk/socket.io. The insights store
+    (INSIGHTS_DATABASE_URL) is opened when first needed."""
     config = config or settings()
     store = store or DeskStore(config.desk_database_url, config.retention_days)
     callbacks = callbacks or CallbackStore(config.callback_database_url, config.retention_days)
     desks = Desks(config, store, callbacks)
+    insights_store = LazyInsights(config.insights_database_url, insights)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         desks.loop = asyncio.get_running_loop()
-        task = asyncio.create_task(_sweeper(desks))
+        task = asyncio.create_task(_sweeper(desks, insights_store))
         try:
             yield
         finally:
@@ -437,6 +456,8 @@ def create_app(
             sent = request.headers.get(CSRF_HEADER, "")
             if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
                 raise HTTPException(403, BAD_CSRF)
+        if session.user.role == "partner" and not _partner_may(request.url.path):
+            raise HTTPException(403, NOT_ALLOWED)
         return session
 
     def admin_of(session: Session = Depends(session_of)) -> Session:
@@ -451,6 +472,8 @@ def create_app(
             raise HTTPException(401, "A valid service token is required.")
 
     def my_desks(user: User) -> list[str]:
+        if user.role == "partner":
+            return []
         return [d.id for d in store.desks()] if user.role == "admin" else list(user.desks)
 
     def my_handover(session: Session, handover_id: int) -> dict[str, Any]:
@@ -495,13 +518,25 @@ def create_app(
 
     # -- pages ------------------------------------------------------------------------
 
-    def page(request: Request, name: str, public: bool = False, admin: bool = False) -> Response:
+    def page(
+        request: Request,
+        name: str,
+        public: bool = False,
+        roles: tuple[str, ...] = STAFF,
+        render: Any = None,
+    ) -> Response:
+        """A page (static/<name>, or what `render(session)` makes) for these roles. A partner
+        on another page goes to the insights."""
         session = desks.accounts.session(_cookie(request, SESSION_COOKIE))
         if not public and session is None:
             return RedirectResponse("/desk/login", status_code=303)
-        if admin and session is not None and session.user.role != "admin":
+        if not public and session is not None and session.user.role not in roles:
+            if session.user.role == "partner":
+                return RedirectResponse(INSIGHTS_PAGE, status_code=303)
             raise HTTPException(403, NOT_ALLOWED)
-        response: Response = FileResponse(STATIC / name, media_type="text/html")
+        response: Response = (
+            render(session) if render else FileResponse(STATIC / name, media_type="text/html")
+        )
         if session is not None:
             signed_in(request, response, session)
         elif not _cookie(request, CSRF_COOKIE):
@@ -522,6 +557,8 @@ def create_app(
     def login_page(request: Request) -> Response:
         return page(request, "login.html", public=True)
 
+    api.include_router(insights_router(insights_store, store, session_of, page))
+
     @api.get("/desk")
     def desk_root() -> Response:
         return RedirectResponse("/desk/", status_code=308)
@@ -534,7 +571,7 @@ def create_app(
     def other_page(request: Request, name: str) -> Response:
         if name not in PAGES:
             raise HTTPException(404, "Deze pagina bestaat niet.")
-        return page(request, PAGES[name], admin=name == "admin")
+        return page(request, PAGES[name], roles=("admin",) if name == "admin" else STAFF)
 
     @api.get("/desk/static/{name}")
     def static(name: str) -> Response:
@@ -1001,7 +1038,7 @@ def create_app(
         cookies = SimpleCookie(environ.get("HTTP_COOKIE", ""))
         token = cookies[SESSION_COOKIE].value if SESSION_COOKIE in cookies else None
         session = await anyio.to_thread.run_sync(desks.accounts.session, token)
-        if session is None:
+        if session is None or session.user.role == "partner":
             return False
         for desk_id in await anyio.to_thread.run_sync(my_desks, session.user):
             await sio.enter_room(sid, f"desk:{desk_id}")
@@ -1010,9 +1047,16 @@ def create_app(
     return socketio.ASGIApp(sio, other_asgi_app=api, socketio_path="desk/socket.io")
 
 
-async def _sweeper(desks: Desks) -> None:
+def _partner_may(path: str) -> bool:
+    """A partner's session opens the insights' API and its own sign-out, nothing else."""
+    return path in PARTNER_APIS or path == INSIGHTS_API or path.startswith(INSIGHTS_API + "/")
+
+
+async def _sweeper(desks: Desks, insights: LazyInsights) -> None:
     last_retention = 0.0
     loop = asyncio.get_running_loop()
+    last_insights = loop.time()  # the first run one interval after the start
+    job: asyncio.Future | None = None
     while True:
         await asyncio.sleep(SWEEP_SECONDS)
         try:
@@ -1022,6 +1066,12 @@ async def _sweeper(desks: Desks) -> None:
                 await anyio.to_thread.run_sync(desks.retention)
         except Exception as exc:  # noqa: BLE001 - the sweeper keeps going
             logger.error("Desk sweep failed: %s", type(exc).__name__)
+        # The insights job (services/insights/job.py) in a worker thread of its own, one at a
+        # time: the sweeps go on meanwhile.
+        every = desks.config.insights_every_minutes * 60
+        if every > 0 and loop.time() - last_insights >= every and (job is None or job.done()):
+            last_insights = loop.time()
+            job = loop.run_in_executor(None, run_job, desks.config, insights)
 
 
 def __getattr__(name: str) -> Any:

@@ -21,7 +21,7 @@ from services.schema_migrations import upgrade
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version_desk"
-ROLES = ("advisor", "editor", "admin")
+ROLES = ("advisor", "editor", "admin", "partner")  # partner: the insights pages only
 OPEN = ("waiting", "active")
 WHEN = sa.DateTime(timezone=True)
 

@@ -102,6 +102,8 @@ def world(tmp_path: Path) -> Iterator[DeskWorld]:
         settings(),
         desk_database_url=f"sqlite:///{tmp_path / 'desk.db'}",
         callback_database_url=f"sqlite:///{tmp_path / 'callbacks.db'}",
+        insights_database_url=f"sqlite:///{tmp_path / 'insights.db'}",
+        insights_every_minutes=0,  # no insights job in the background of these tests
         desk_service_token=TOKEN,
         assistant_url=assistant.url,
         desk_cookie_secure=False,

@@ -57,7 +57,7 @@
     return Desk.CHANNELS[code] || code;
   };
 
-  Desk.ROLES = { advisor: "Adviseur", editor: "Redacteur", admin: "Beheerder" };
+  Desk.ROLES = { advisor: "Adviseur", editor: "Redacteur", admin: "Beheerder", partner: "Partner" };
 
   const timeFormat = new Intl.DateTimeFormat("nl-NL", { hour: "2-digit", minute: "2-digit" });
   const dateTimeFormat = new Intl.DateTimeFormat("nl-NL", {
@@ -239,8 +239,9 @@
   // --- Header -----------------------------------------------------------------------------
 
   /**
-   * Fills the header of a signed-in page: the advisor's name, "Beheer" for admins, and the
-   * sign-out buttons. Resolves with the advisor (`GET /desk/api/me`).
+   * Fills the header of a signed-in page: the advisor's name, "Beheer" for admins,
+   * "Inzichten" for admins and partners (who see nothing else), and the sign-out buttons.
+   * Resolves with the advisor (`GET /desk/api/me`).
    */
   Desk.initHeader = async function () {
     const logout = document.getElementById("logout");
@@ -269,6 +270,15 @@
     if (name) name.textContent = "Ingelogd als " + (me.name || me.username);
     const admin = document.getElementById("nav-admin");
     if (admin) admin.hidden = me.role !== "admin";
+    const navigation = {
+      "nav-queue": me.role !== "partner",
+      "nav-callbacks": me.role !== "partner",
+      "nav-insights": me.role === "admin" || me.role === "partner",
+    };
+    Object.keys(navigation).forEach(function (id) {
+      const item = document.getElementById(id);
+      if (item) item.hidden = !navigation[id];
+    });
     return me;
   };
 

@@ -12,32 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.personas.driver import Assistant, render, run, summary
-from tests.support.artifacts import artifact_path
+from tests.personas.driver import summary
 
-REPORT_NAME = "task-success.md"
 FLOOR = yaml.safe_load(Path(__file__).with_name("floor.yml").read_text(encoding="utf-8"))
 
 pytestmark = pytest.mark.stack
-
-
-@pytest.fixture(scope="module")
-def report() -> Path:
-    return artifact_path(REPORT_NAME)
-
-
-@pytest.fixture(scope="module")
-def outcomes(shared_stack, report):
-    config = shared_stack.config
-    assistant = Assistant(
-        f"http://127.0.0.1:{config.rasa_port}",
-        config.catalog_url,
-        config.budget_url,
-        config.rasa_auth_token,
-    )
-    found = run(assistant)
-    report.write_text(render(found, "make task-success"), encoding="utf-8")
-    return found
 
 
 def test_first_reply_success_is_at_least_the_floor(outcomes, report):

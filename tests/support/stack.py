@@ -30,6 +30,7 @@ INHERITED += ("RATE_LIMIT_MESSAGES", "RATE_LIMIT_WINDOW_SECONDS", "MAX_MESSAGE_C
 # A stack that another test started on PostgreSQL and Redis does not lend them to the next.
 INHERITED += ("TRACKER_STORE_URL", "LOCK_STORE_URL", "WHATSAPP_STORE_URL", "ACTION_SERVER_URL")
 INHERITED += ("DESK_URL", "DESK_DATABASE_URL", "ASSISTANT_URL", "DESK_SERVICE_TOKEN")
+INHERITED += ("EVENT_BROKER", "EVENT_BROKER_URL", "RABBITMQ_URL", "INSIGHTS_DATABASE_URL")
 
 
 CALLBACK_DESK = {
@@ -37,6 +38,13 @@ CALLBACK_DESK = {
     "CALLBACK_DESK_PHONE": "076 000 0000",
     "CALLBACK_DESK_HOURS": "maandag tot en met vrijdag 9:00-17:00",
     "CALLBACK_DESK_WORKING_DAYS": "2",
+}
+
+
+INSIGHTS = {
+    "INSIGHTS_EVERY_MINUTES": "0.1",
+    "INSIGHTS_CLOSE_AFTER_MINUTES": "0.5",
+    "INSIGHTS_K": "3",
 }
 
 
@@ -52,6 +60,9 @@ def stack_environment(env: pytest.MonkeyPatch, var_dir: Path) -> None:
     env.setenv("LEERWIJZER_HOST", "127.0.0.1")
     # A desk that has agreed to call back (tests/e2e/test_handover.py runs without one).
     for name, value in CALLBACK_DESK.items():
+        env.setenv(name, value)
+    # The insights' job in seconds, not minutes (tests/personas/test_insights.py).
+    for name, value in INSIGHTS.items():
         env.setenv(name, value)
 
 

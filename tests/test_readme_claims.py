@@ -533,6 +533,7 @@ def test_the_defaults_the_readme_states_are_the_settings(clean_settings):
         "RETENTION_DAYS",
         "RETENTION_EVERY_HOURS",
         "PREFLIGHT_TIMEOUT_SECONDS",
+        "INSIGHTS_K",
     }
     assert set(stated) == expected
     assert {name: getattr(config, name.lower()) for name in stated} == stated
@@ -550,10 +551,14 @@ def test_embedded_defaults_are_sqlite_files_under_var_and_in_memory_locks(clean_
     assert config.tracker_store_url == f"sqlite:///{var / 'tracker.db'}"
     assert config.callback_database_url == f"sqlite:///{var / 'callbacks.db'}"
     assert config.desk_database_url == f"sqlite:///{var / 'desk.db'}"
+    assert config.event_broker_url == f"sqlite:///{var / 'events.db'}"
+    assert config.insights_database_url == f"sqlite:///{var / 'insights.db'}"
     assert CatalogConfig.from_env().database_url == f"sqlite:///{var / 'catalog.db'}"
     assert store_environment(config)["LOCK_STORE_TYPE"] == "in_memory"
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
     assert endpoints["tracker_store"]["type"] == "bot.tracker_store.PrivacyTrackerStore"
+    assert endpoints["event_broker"]["type"] == "bot.event_broker.MinimalEventBroker"
+    assert config.event_broker == "sql"
 
 
 # -- settings -----------------------------------------------------------------------------------

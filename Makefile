@@ -17,7 +17,7 @@ find_python310 = $(firstword $(foreach p,$(PYTHON310_CANDIDATES),$(shell $(p) -c
 
 .PHONY: help install spacy-model train run shell test lint format validate test-conversations \
 	test-unit test-services-py312 clean bench-budget bench-catalog postgres-bin nlu-report node-bin web-build \
-	browser-bin purge backup restore fuzz scale-bin test-scale bench-load bench-starts bench-desk check-content screenshots task-success
+	browser-bin purge backup restore fuzz scale-bin test-scale bench-load bench-starts bench-desk bench-insights check-content screenshots task-success
 
 help:
 	@echo "make run     install, build, train when needed and start the whole stack"
@@ -32,6 +32,7 @@ help:
 	@echo "make bench-load  turns/s, latency and memory at 1, 20 and 100 conversations (docs/performance.md)"
 	@echo "make bench-starts  50 starts of the scaled setup from nothing, everything on (docs/performance.md)"
 	@echo "make bench-desk  20 advisors and 200 waiting conversations on the desk, SQLite and PostgreSQL"
+	@echo "make bench-insights  aggregate 1 million synthetic conversations, SQLite and PostgreSQL"
 	@echo "make bench-budget  p50/p95 of 10,000 budget checks in-process and over HTTP"
 	@echo "make purge   delete conversations and call-back requests older than RETENTION_DAYS"
 	@echo "make backup  consistent copies of the SQLite stores into var/backups/ (also while running; TO=dir)"
@@ -154,7 +155,7 @@ nlu-report: $(SPACY_MODEL)
 # Scale-out (docs/operations.md): PostgreSQL, Redis and nginx from Debian's packages. The other
 # tests in tests/scale (deploy files, stores on PostgreSQL) run with test-unit.
 scale-bin:
-	bash deploy/local/apt-install.sh postgresql redis-server nginx
+	bash deploy/local/apt-install.sh postgresql redis-server nginx rabbitmq-server
 
 test-scale: $(SPACY_MODEL) scale-bin
 	$(PY) -m tools.training
@@ -173,6 +174,11 @@ bench-starts: $(SPACY_MODEL) scale-bin
 # (docs/performance.md, docs/desk.md).
 bench-desk: $(STAMP) postgres-bin
 	$(PY) -m tools.bench_desk --write-docs
+
+# The insights' aggregation job over 1 million synthetic conversations, SQLite and PostgreSQL
+# (docs/performance.md, docs/insights.md).
+bench-insights: $(STAMP) postgres-bin
+	$(PY) -m tools.bench_insights --write-docs
 
 bench-catalog: $(STAMP) postgres-bin
 	$(PY) -m tools.bench_catalog --write-docs

@@ -275,7 +275,7 @@ async def pika_broker(
 
     parsed = urlsplit(url)
     broker = PikaEventBroker(
-        host=parsed.host or "127.0.0.1",
+        host=parsed.hostname or "127.0.0.1",
         username=unquote(parsed.username or "guest"),
         password=unquote(parsed.password or "guest"),
         port=parsed.port or 5672,

@@ -1,8 +1,10 @@
 """The scaled stack on one machine, and a conversation client for it (docs/operations.md).
 
 `ScaleStack` starts what production runs (deploy/), on loopback in throwaway directories:
-PostgreSQL (conversations, call-back requests, catalog, the WhatsApp channel's state), Redis
-(conversation locks), a desk that calls back, the WhatsApp channel when `extra_env` has its
+PostgreSQL (conversations, call-back requests, catalog, the WhatsApp channel's state, the
+insights' raw events and facts), Redis (conversation locks), RabbitMQ when
+`event_broker="pika"` (Rasa's event broker; otherwise it writes the raw events to PostgreSQL),
+a desk that calls back, the WhatsApp channel when `extra_env` has its
 settings (`scaled_whatsapp`), the
 catalog and budget services, one action server, N Rasa servers with the same model, and nginx
 in front with deploy/nginx/leerwijzer.conf (round robin for the REST channel and the HTTP
@@ -47,6 +49,8 @@ UPSTREAM_HEADER = "X-Upstream"
 CONVERSATION_HEADER = "X-Conversation"
 RETRY_STATUSES = {502, 503, 504}
 SERVICES = ("catalog", "budget", "desk", "actions", "rasa")
+# The scaled setup's databases on its PostgreSQL ("events" and "insights": docs/insights.md).
+DATABASES = ("tracker", "callbacks", "catalog", "whatsapp", "desk", "events", "insights")
 
 
 # -- Redis and nginx from Debian's packages ----------------------------------------------------
@@ -121,6 +125,193 @@ class ThrowawayRedis(ThrowawayServer):
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/1"
+
+
+# -- RabbitMQ from Debian's package (EVENT_BROKER=pika) -------------------------------------------
+
+# Debian's /usr/sbin/rabbitmq-server is a wrapper that runs the node as the user rabbitmq in
+# /var/lib/rabbitmq (or refuses); a private node runs the script it wraps.
+RABBITMQ_SERVERS = (
+    "/usr/lib/rabbitmq/bin/rabbitmq-server",
+    "/usr/lib/rabbitmq/sbin/rabbitmq-server",
+)
+RABBITMQ_WRAPPER = "rabbitmq-script-wrapper"
+# The throwaway node's rabbitmq.conf: the default user guest/guest (loopback only), no disk
+# alarm on a full /tmp, warnings and errors on the console (the node's log file here).
+RABBITMQ_CONF = """\
+loopback_users.guest = true
+disk_free_limit.absolute = 1MB
+log.file = false
+log.console = true
+log.console.level = warning
+"""
+
+
+def rabbitmq_binary() -> str:
+    """The rabbitmq-server script itself (not Debian's wrapper in /usr/sbin)."""
+    for candidate in RABBITMQ_SERVERS:
+        if Path(candidate).exists():
+            return candidate
+    found = shutil.which("rabbitmq-server")
+    if found and Path(found).resolve().name != RABBITMQ_WRAPPER:
+        return found
+    raise StackError(
+        "rabbitmq-server not found; install it with 'deploy/local/apt-install.sh rabbitmq-server'"
+    )
+
+
+def _free_ports(count: int) -> list[int]:
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (from /proc), also those in sessions of their own, such as
+    Erlang's erl_child_setup and inet_gethost."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def amqp_connects(url: str, timeout: float = 3.0) -> bool:
+    """Whether a real AMQP connection to `url` opens (in a thread of its own, so that it also
+    works when the caller runs an event loop)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def probe() -> None:
+        import aio_pika
+
+        connection = await aio_pika.connect(url, timeout=timeout)
+        await connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            pool.submit(asyncio.run, probe()).result(timeout=timeout + 2)
+        except Exception:  # noqa: BLE001 - not ready yet, whatever the reason
+            return False
+    return True
+
+
+class ThrowawayRabbitMQ(ThrowawayServer):
+    """A private RabbitMQ node as the current user: node name lw<port>@localhost, AMQP on
+    127.0.0.1:port, its distribution port and its own epmd on free loopback ports, every file
+    (database, logs, config, Erlang cookie in HOME) in its temp dir. `launch` then `wait` lets
+    the node boot (a few seconds) while other things start."""
+
+    name = "rabbitmq"
+    queue = "leerwijzer_events"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dist_port, self.epmd_port = _free_ports(2)
+        while self.port in (self.dist_port, self.epmd_port):
+            self.port = free_port()
+        self.node = f"lw{self.port}@localhost"
+        self.epmd: subprocess.Popen | None = None
+        (self.base / "rabbitmq.conf").write_text(RABBITMQ_CONF, encoding="utf-8")
+        (self.base / "enabled_plugins").write_text("[].\n", encoding="utf-8")
+        (self.base / "rabbitmq-env.conf").write_text("", encoding="utf-8")  # not /etc's
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}/"
+
+    def argv(self) -> list[str]:
+        return [rabbitmq_binary()]
+
+    def env(self) -> dict[str, str]:
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))}
+        return {
+            **inherited,
+            "HOME": str(self.base),  # the Erlang cookie
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "RABBITMQ_MNESIA_BASE": str(self.base / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.base / "log"),
+            "RABBITMQ_CONFIG_FILE": str(self.base / "rabbitmq.conf"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.base / "enabled_plugins"),
+            "RABBITMQ_CONF_ENV_FILE": str(self.base / "rabbitmq-env.conf"),
+            "RABBITMQ_PID_FILE": str(self.base / "rabbitmq.pid"),
+            # Its own epmd (epmd's usual port 4369 is shared by every Erlang node on the
+            # machine); never a daemon epmd of its own, which would outlive the node.
+            "ERL_EPMD_PORT": str(self.epmd_port),
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": (
+                "-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}"
+            ),
+        }
+
+    def launch(self) -> ThrowawayRabbitMQ:
+        """Start epmd, then the node; returns at once (see `wait`)."""
+        env = self.env()
+        epmd = shutil.which("epmd") or "epmd"
+        with self.log.open("ab") as log:
+            self.epmd = subprocess.Popen(
+                [epmd, "-port", str(self.epmd_port), "-address", "127.0.0.1"],
+                cwd=self.base, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+            deadline = time.monotonic() + 10
+            while not port_in_use("127.0.0.1", self.epmd_port):
+                if self.epmd.poll() is not None or time.monotonic() > deadline:
+                    self._fail("epmd did not start")
+                time.sleep(0.02)
+            self.popen = subprocess.Popen(
+                self.argv(), cwd=self.base, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        return self
+
+    def wait(self, timeout: float = 60.0) -> ThrowawayRabbitMQ:
+        """Until the AMQP port is open and an AMQP connection succeeds."""
+        deadline = time.monotonic() + timeout
+        while not (port_in_use("127.0.0.1", self.port) and amqp_connects(self.url)):
+            if self.popen is None or self.popen.poll() is not None:
+                self._fail("rabbitmq did not start")
+            if time.monotonic() > deadline:
+                self._fail(f"rabbitmq did not accept AMQP connections within {timeout:.0f} s")
+            time.sleep(0.1)
+        return self
+
+    def start(self, timeout: float = 60.0) -> ThrowawayRabbitMQ:
+        return self.launch().wait(timeout)
+
+    def _fail(self, message: str) -> None:
+        tail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+        self.stop()
+        raise StackError(f"{message}:\n{tail}")
+
+    def stop(self) -> None:
+        """SIGKILL the node's process group, every process below it (erl_child_setup and
+        inet_gethost have sessions of their own) and its epmd; remove the dir. A throwaway
+        node has nothing to shut down gracefully."""
+        for popen in (self.popen, self.epmd):
+            if popen is None:
+                continue
+            pids = _descendants(popen.pid) if popen.poll() is None else []
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(popen.pid, signal.SIGKILL)
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                popen.wait(timeout=10)
+        self.popen = self.epmd = None
+        shutil.rmtree(self.base, ignore_errors=True)
 
 
 # deploy/nginx/leerwijzer.conf is the one nginx config; the scale test runs it with these
@@ -282,16 +473,28 @@ class ScaleStack:
     config: Settings | None = None
     # Settings on top of the scaled ones: the WhatsApp channel's (scaled_whatsapp), say.
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Rasa's event broker (bot/event_broker.py): "sql" into the events database on PostgreSQL,
+    # or "pika" to a throwaway RabbitMQ, drained into that database by the insights job.
+    event_broker: str = "sql"
+    rabbitmq: ThrowawayRabbitMQ | None = None
 
     def start(self, timeout: float = 240.0, report=print) -> ScaleStack:  # noqa: ANN001
+        if self.event_broker not in ("sql", "pika"):
+            raise ValueError(f"event_broker is 'sql' or 'pika', not {self.event_broker!r}")
         started = time.monotonic()
+        if self.event_broker == "pika":  # it boots while PostgreSQL and Redis start
+            self.rabbitmq = ThrowawayRabbitMQ().launch()
         self.postgres = ThrowawayPostgres().start()
-        urls = {
-            name: self.postgres.create_database(name)
-            for name in ("tracker", "callbacks", "catalog", "whatsapp", "desk")
-        }
+        urls = {name: self.postgres.create_database(name) for name in DATABASES}
         self.redis = ThrowawayRedis().start()
         report(f"  ready: postgres, redis ({time.monotonic() - started:.0f} s)")
+        broker = {"EVENT_BROKER": self.event_broker}
+        if self.rabbitmq is not None:
+            self.rabbitmq.wait()
+            broker.update(RABBITMQ_URL=self.rabbitmq.url, RABBITMQ_QUEUE=self.rabbitmq.queue)
+            report(
+                f"  ready: rabbitmq port {self.rabbitmq.port} ({time.monotonic() - started:.0f} s)"
+            )
         var_dir = self.log_dir / "var"
         env = {
             "VAR_DIR": str(var_dir),
@@ -306,6 +509,15 @@ class ScaleStack:
             # Socket.IO rooms through Redis, so the desk's messages reach any widget.
             "DESK_DATABASE_URL": urls["desk"],
             "REDIS_URL": self.redis.url.rsplit("/", 1)[0] + "/0",
+            # The anonymous insights (docs/insights.md): raw events and facts on PostgreSQL;
+            # a conversation counts as finished at once and the desk never runs the job, so
+            # that a test runs it by hand (services.insights.job.InsightsJob).
+            **broker,
+            "EVENT_BROKER_URL": urls["events"],
+            "INSIGHTS_DATABASE_URL": urls["insights"],
+            "INSIGHTS_CLOSE_AFTER_MINUTES": "0",
+            "INSIGHTS_K": "2",
+            "INSIGHTS_EVERY_MINUTES": "0",
             **SCALED_DESK,
             "LEERWIJZER_HOST": "127.0.0.1",
             **{
@@ -370,7 +582,7 @@ class ScaleStack:
         return events
 
     def stop(self) -> None:
-        for part in (self.nginx, self.stack, self.redis, self.postgres):
+        for part in (self.nginx, self.stack, self.rabbitmq, self.redis, self.postgres):
             if part is not None:
                 with contextlib.suppress(Exception):
                     part.stop()

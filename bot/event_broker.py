@@ -222,12 +222,14 @@ class MinimalEventBroker(EventBroker):
             return
         try:
             if isinstance(self.inner, SQLEventBroker):
-                with self.inner.session_scope() as session:
-                    session.add_all(
-                        self.inner.SQLBrokerEvent(sender_id=e.get("sender_id"), data=json.dumps(e))
-                        for e in kept
+                # Rasa's table, written as its publish does, but in one statement per turn.
+                from services.insights.consumer import events_table
+
+                with self.inner.engine.begin() as connection:
+                    connection.execute(
+                        events_table.insert(),
+                        [{"sender_id": e.get("sender_id"), "data": json.dumps(e)} for e in kept],
                     )
-                    session.commit()
             else:
                 for event in kept:
                     self.inner.publish(event)
@@ -248,7 +250,7 @@ def sql_broker(url: str) -> EventBroker:
     """Rasa's SQLEventBroker on a SQLAlchemy URL (sqlite:///path or postgresql://...)."""
     import sqlalchemy as sa
 
-    from services.callbacks.store import engine_for
+    from services.insights.consumer import events_engine
 
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database:
@@ -258,8 +260,7 @@ def sql_broker(url: str) -> EventBroker:
     broker = SQLEventBroker.__new__(SQLEventBroker)
     # Rasa's own constructor builds the URL from parts and makes a plain engine; the project's
     # engine waits for a busy SQLite file and checks pooled PostgreSQL connections first.
-    broker.engine = engine_for(url)
-    SQLEventBroker.Base.metadata.create_all(broker.engine)
+    broker.engine = events_engine(url)
     broker.sessionmaker = sa.orm.sessionmaker(bind=broker.engine)
     return broker
 

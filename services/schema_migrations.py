@@ -8,6 +8,9 @@ table, so stores that share one PostgreSQL database do not mix up their versions
 | call-back requests | services/callbacks/migrations/ | alembic_version_callbacks |
 | WhatsApp channel | bot/channels/whatsapp_migrations/ | alembic_version_whatsapp |
 | course catalog | services/catalog/migrations/ | alembic_version_catalog |
+| desk | services/desk/migrations/ | alembic_version_desk |
+| insights: facts, cells | services/insights/migrations/ | alembic_version_insights |
+| insight events | services/insights/events_migrations/ | alembic_version_insight_events |
 
 A store calls `upgrade` when it opens: it brings the database to the newest revision and does
 nothing when it is there already. Rasa's own tracker tables stay Rasa's.

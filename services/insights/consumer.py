@@ -24,6 +24,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,12 +32,17 @@ import sqlalchemy as sa
 from services.callbacks.store import engine_for
 from services.insights.facts import facts_of
 from services.insights.store import InsightsStore
+from services.schema_migrations import upgrade
 
 logger = logging.getLogger(__name__)
 
 BATCH = 5000
 SENDERS_PER_BATCH = 500
 RESCAN_IDS = 2000
+
+# The tables' revisions (services/schema_migrations.py); `metadata` below must match the newest.
+MIGRATIONS = Path(__file__).with_name("events_migrations")
+VERSION_TABLE = "alembic_version_insight_events"
 
 metadata = sa.MetaData()
 # The table Rasa's SQLEventBroker writes (rasa/core/brokers/sql.py), declared the same way.
@@ -64,8 +70,30 @@ cursor_table = sa.Table(
 
 
 def events_engine(url: str) -> sa.engine.Engine:
-    engine = engine_for(url)
-    metadata.create_all(engine)
+    """The raw events' engine (and tables). On SQLite: WAL with synchronous=NORMAL, so that a
+    commit does not wait for the disk (a power cut may lose the last turns' events, never
+    corrupt the file), and pooled connections instead of a new one per commit: the turn that
+    publishes its events waits about 0.3 ms instead of 2 ms (docs/performance.md)."""
+    if not url.startswith("sqlite:///"):
+        engine = engine_for(url)
+    else:
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            url,
+            future=True,
+            poolclass=sa.pool.QueuePool,
+            pool_size=2,
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _fast(connection, _record) -> None:  # noqa: ANN001 - DB-API connection
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+
+    # Several Rasa servers may open an empty database at once: one makes the tables, under
+    # the migrations' lock (services/schema_migrations.py), the others find them made.
+    upgrade(url, MIGRATIONS, VERSION_TABLE)
     return engine
 
 

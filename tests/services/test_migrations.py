@@ -23,6 +23,7 @@ from services.catalog.seed import ensure_example_catalog
 from services.catalog.store import open_store
 from services.catalog.store import schema as catalog_schema
 from services.desk import store as desk_store
+from services.insights import consumer as insights_consumer
 from services.insights import store as insights_store
 from services.schema_migrations import current_revision
 from tests.support.postgres import new_database
@@ -49,6 +50,11 @@ STORES: dict[str, tuple[Callable[[str], object], str, Path]] = {
     ),
     "catalog": (_open_catalog, catalog_schema.VERSION_TABLE, catalog_schema.MIGRATIONS),
     "desk": (desk_store.DeskStore, desk_store.VERSION_TABLE, desk_store.MIGRATIONS),
+    "insight_events": (
+        insights_consumer.events_engine,
+        insights_consumer.VERSION_TABLE,
+        insights_consumer.MIGRATIONS,
+    ),
     "insights": (
         insights_store.InsightsStore,
         insights_store.VERSION_TABLE,
@@ -198,6 +204,7 @@ def test_the_revisions_make_the_tables_the_code_uses(kind, request, tmp_path):
         ("whatsapp", whatsapp_store.metadata, whatsapp_store.SqlWhatsAppStore),
         ("desk", desk_store.metadata, desk_store.DeskStore),
         ("insights", insights_store.metadata, insights_store.InsightsStore),
+        ("insight_events", insights_consumer.metadata, insights_consumer.events_engine),
     ):
         url = empty_database(kind, f"{name}_tables", request, tmp_path)
         opener(url)

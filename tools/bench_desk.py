@@ -48,6 +48,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -699,26 +700,14 @@ def run_store(
     """The whole load on one store ("sqlite" or "postgresql"), with a fresh desk process."""
     if advisors < 1 or waiting < 1 or messages < 0:
         raise ValueError("at least one advisor and one conversation")
-    folder = Path(tempfile.mkdtemp(prefix="desk-bench-"))
-    postgres = None
-    assistant = StandInAssistant(relay_delay)
-    desk = None
     load_average = "{:.1f} / {:.1f}".format(*os.getloadavg()[:2])
-    try:
-        if store == "postgresql":
-            from deploy.local.throwaway_postgres import ThrowawayPostgres
-
-            postgres = ThrowawayPostgres()  # stopped (and its folder removed) in `finally`
-            postgres.start()
-            url = postgres.create_database("desk")
-            version = postgres.psql("SHOW server_version").strip().split()[0]
-        else:
-            import sqlite3
-
-            url = f"sqlite:///{folder / 'desk.db'}"
-            version = sqlite3.sqlite_version
+    with contextlib.ExitStack() as cleanup:
+        assistant = StandInAssistant(relay_delay)
+        cleanup.callback(assistant.close)
+        folder, url, version = cleanup.enter_context(bench_database(store, "desk"))
         accounts = seed(url, advisors)
         desk = DeskProcess(url, folder, assistant.url)
+        cleanup.callback(desk.stop)  # before its database goes
         desk.wait_ready()
         arrival = arrival_seconds if arrival_seconds is not None else min(5.0, waiting * 0.025)
         load = Load(desk.url, accounts, waiting, messages, arrival)
@@ -743,10 +732,28 @@ def run_store(
             figures(load, calls, outcome, peak),
             problems,
         )
+
+
+@contextlib.contextmanager
+def bench_database(store: str, name: str) -> Iterator[tuple[Path, str, str]]:
+    """A throwaway folder and a database in it ("sqlite") or on a throwaway PostgreSQL
+    ("postgresql"): (folder, URL, server version). Both are removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{name}-bench-"))
+    postgres = None
+    try:
+        if store == "postgresql":
+            from deploy.local.throwaway_postgres import ThrowawayPostgres
+
+            postgres = ThrowawayPostgres()
+            postgres.start()
+            url = postgres.create_database(name)
+            version = postgres.psql("SHOW server_version").strip().split()[0]
+        else:
+            import sqlite3
+
+            url, version = f"sqlite:///{folder / f'{name}.db'}", sqlite3.sqlite_version
+        yield folder, url, version
     finally:
-        if desk is not None:
-            desk.stop()
-        assistant.close()
         if postgres is not None:
             postgres.stop()
         shutil.rmtree(folder, ignore_errors=True)

@@ -26,11 +26,8 @@ import io
 import json
 import os
 import random
-import shutil
-import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -370,19 +367,9 @@ def run_store(store: str, conversations: int, k: int = 10, grain: str = "month")
     """Load and aggregate on one store ("sqlite" or "postgresql")."""
     if conversations < 1:
         raise ValueError("at least one conversation")
-    folder = Path(tempfile.mkdtemp(prefix="insights-bench-"))
-    postgres = None
-    try:
-        if store == "postgresql":
-            from deploy.local.throwaway_postgres import ThrowawayPostgres
+    from tools.bench_desk import bench_database
 
-            postgres = ThrowawayPostgres()  # stopped (and its folder removed) in `finally`
-            postgres.start()
-            url = postgres.create_database("insights")
-            version = postgres.psql("SHOW server_version").strip().split()[0]
-        else:
-            url = f"sqlite:///{folder / 'insights.db'}"
-            version = sqlite3.sqlite_version
+    with bench_database(store, "insights") as (_folder, url, version):
         insights = InsightsStore(url)
         started = time.perf_counter()
         rows, per_period = load(insights, conversations)
@@ -407,10 +394,6 @@ def run_store(store: str, conversations: int, k: int = 10, grain: str = "month")
         return StoreRun(
             "PostgreSQL" if store == "postgresql" else "SQLite", version, figures, problems
         )
-    finally:
-        if postgres is not None:
-            postgres.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 # -- the report ----------------------------------------------------------------------------------

@@ -734,6 +734,22 @@ def run_store(
         )
 
 
+def figures_table(runs: list[Any], rows: Any) -> list[str]:
+    """A Markdown table with a column per store run (`store`, `version`, `figures`, `passed`)
+    and a row per (label, how to show it from the figures), then the checks."""
+    lines = [
+        "| Figure | " + " | ".join(f"{r.store} {r.version}" for r in runs) + " |",
+        "|---|" + "---:|" * len(runs),
+    ]
+    lines += [
+        f"| {label} | " + " | ".join(show(r.figures) for r in runs) + " |" for label, show in rows
+    ]
+    lines.append(
+        "| Checks | " + " | ".join("passed" if r.passed else "FAILED" for r in runs) + " |"
+    )
+    return lines
+
+
 @contextlib.contextmanager
 def bench_database(store: str, name: str) -> Iterator[tuple[Path, str, str]]:
     """A throwaway folder and a database in it ("sqlite") or on a throwaway PostgreSQL
@@ -847,14 +863,8 @@ def report(
         f"One desk process (uvicorn); a stand-in for the assistant's relay endpoint answers "
         f"{answers}; no pauses but {POLL_SECONDS} s between polls of an empty queue.",
         "",
-        "| Figure | " + " | ".join(f"{r.store} {r.version}" for r in runs) + " |",
-        "|---|" + "---:|" * len(runs),
+        *figures_table(runs, ROWS),
     ]
-    for label, show in ROWS:
-        lines.append(f"| {label} | " + " | ".join(show(r.figures) for r in runs) + " |")
-    lines.append(
-        "| Checks | " + " | ".join("passed" if r.passed else "FAILED" for r in runs) + " |"
-    )
     lines += [
         "",
         "Verified in each run: every conversation was taken by exactly one advisor and handed "

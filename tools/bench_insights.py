@@ -420,6 +420,8 @@ ROWS = (
 
 
 def report(runs: list[StoreRun], command: str, conversations: int, k: int, note: str = "") -> str:
+    from tools.bench_desk import figures_table
+
     lines = [
         BEGIN,
         "",
@@ -430,14 +432,8 @@ def report(runs: list[StoreRun], command: str, conversations: int, k: int, note:
         f"`aggregate(all_periods=True)` with k = {k} in a process of its own: every view of "
         "every month counted, protected (k and complementary suppression) and published.",
         "",
-        "| Figure | " + " | ".join(f"{r.store} {r.version}" for r in runs) + " |",
-        "|---|" + "---:|" * len(runs),
+        *figures_table(runs, ROWS),
     ]
-    for label, show in ROWS:
-        lines.append(f"| {label} | " + " | ".join(show(r.figures) for r in runs) + " |")
-    lines.append(
-        "| Checks | " + " | ".join("passed" if r.passed else "FAILED" for r in runs) + " |"
-    )
     lines += [
         "",
         f"Verified in each run: every month published; each month's published number of "

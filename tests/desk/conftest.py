@@ -91,6 +91,16 @@ class DeskWorld:
         return response.json()["id"]
 
 
+def socket_connect(browser: TestClient) -> str:
+    """Open a Socket.IO connection over Engine.IO polling; the server's answer to the connect
+    packet ("40..." connected, "44..." refused)."""
+    response = browser.get("/desk/socket.io/", params={"EIO": "4", "transport": "polling"})
+    session = json.loads(response.text[response.text.index("{") :])["sid"]
+    browser.post(f"/desk/socket.io/?EIO=4&transport=polling&sid={session}", content="40")
+    params = {"EIO": "4", "transport": "polling", "sid": session}
+    return browser.get("/desk/socket.io/", params=params).text
+
+
 def csrf(browser: TestClient) -> dict[str, str]:
     return {"X-CSRF-Token": browser.cookies.get(CSRF_COOKIE) or ""}
 

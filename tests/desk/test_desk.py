@@ -13,7 +13,7 @@ from services.callbacks.store import CallbackRequest
 from services.desk.app import SESSION_COOKIE
 from services.desk.hours import HoursError, is_open, parse_hours
 from services.desk.store import handovers, now_utc, users
-from tests.desk.conftest import PASSWORD, TOKEN, csrf
+from tests.desk.conftest import PASSWORD, TOKEN, csrf, socket_connect
 
 SERVICE = {"Authorization": f"Bearer {TOKEN}"}
 PUBLIC = {"/desk/health", "/desk/login", "/desk/api/login-options", "/desk/static/{name}",
@@ -67,25 +67,12 @@ def test_every_page_and_api_refuses_a_request_without_sign_in(world):
 
 
 def test_the_live_updates_refuse_a_socket_without_sign_in(world):
-    anonymous = TestClient(world.app)
-    response = anonymous.get("/desk/socket.io/", params={"EIO": "4", "transport": "polling"})
     # Engine.IO opens the transport; the Socket.IO connect is refused without a session.
-    sid = response.text[response.text.index("{") :]
-    import json
+    answer = socket_connect(TestClient(world.app))
+    assert answer.startswith("44"), answer  # CONNECT_ERROR
 
-    session = json.loads(sid)["sid"]
-    anonymous.post(f"/desk/socket.io/?EIO=4&transport=polling&sid={session}", content="40")
-    answer = anonymous.get("/desk/socket.io/", params={"EIO": "4", "transport": "polling",
-                                                       "sid": session})  # fmt: skip
-    assert answer.text.startswith("44"), answer.text  # CONNECT_ERROR
-
-    anna = world.sign_in("anna")
-    response = anna.get("/desk/socket.io/", params={"EIO": "4", "transport": "polling"})
-    session = json.loads(response.text[response.text.index("{") :])["sid"]
-    anna.post(f"/desk/socket.io/?EIO=4&transport=polling&sid={session}", content="40")
-    answer = anna.get("/desk/socket.io/", params={"EIO": "4", "transport": "polling",
-                                                  "sid": session})  # fmt: skip
-    assert answer.text.startswith("40"), answer.text  # CONNECT
+    answer = socket_connect(world.sign_in("anna"))
+    assert answer.startswith("40"), answer  # CONNECT
 
 
 def test_a_request_without_the_csrf_token_is_refused(world):

@@ -20,7 +20,7 @@ from services.desk.accounts import hash_password
 from services.desk.insights import LazyInsights
 from services.insights.export import published_csv
 from services.insights.store import ALL, InsightsStore
-from tests.desk.conftest import PASSWORD, csrf
+from tests.desk.conftest import PASSWORD, csrf, socket_connect
 from tests.desk.insights_sample import (
     GAP_PLACE,
     LATEST,
@@ -109,13 +109,8 @@ def test_a_partner_sees_nothing_of_the_queue_the_call_backs_or_the_administratio
 
 
 def test_the_live_updates_refuse_a_partner(world, insights):
-    partner = world.sign_in(PARTNER)
-    response = partner.get("/desk/socket.io/", params={"EIO": "4", "transport": "polling"})
-    session = json.loads(response.text[response.text.index("{") :])["sid"]
-    partner.post(f"/desk/socket.io/?EIO=4&transport=polling&sid={session}", content="40")
-    answer = partner.get("/desk/socket.io/", params={"EIO": "4", "transport": "polling",
-                                                     "sid": session})  # fmt: skip
-    assert answer.text.startswith("44"), answer.text  # CONNECT_ERROR
+    answer = socket_connect(world.sign_in(PARTNER))
+    assert answer.startswith("44"), answer  # CONNECT_ERROR
 
 
 def test_an_advisor_may_not_read_the_insights_and_an_admin_may(world, insights):

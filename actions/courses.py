@@ -17,7 +17,7 @@ from actions.contacts import message_placeholders
 from actions.dutch import format_cost, format_date, format_schedule
 from actions.i18n import DEFAULT_LANGUAGE, ISO_639_2, language_of, say, strings
 from actions.insights import search_insight
-from actions.places import ONLINE, canonical_municipality, nearby
+from actions.places import ONLINE, canonical_municipality, is_online, nearby
 from actions.vocabulary import UNKNOWN, known, known_topics
 
 logger = logging.getLogger(__name__)
@@ -28,10 +28,6 @@ FREE_TEXT_TOPIC = "any"  # the citizen typed a subject the topic list does not k
 def language_names(codes: tuple[str, ...] | list[str], language: str) -> str:
     names = strings(language)["language_names"]
     return ", ".join(names.get(code, code) for code in codes)
-
-
-def is_online(course: CourseSummary) -> bool:
-    return bool(getattr(course, "online", False)) or course.place.lower() == "online"
 
 
 def sign_up_lines(course: CourseSummary, language: str = DEFAULT_LANGUAGE) -> list[str]:

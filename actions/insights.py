@@ -15,11 +15,14 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
+from actions.places import is_online
+
 SLOT = "insight"
-ONLINE = "online"
 FALLBACK_ACTIONS = ("action_fallback", "action_default_fallback")
 MISUNDERSTOOD = "utter_offer_human_after_misunderstanding"
 RECENT_EVENTS = 12  # how far back a hand-over looks for what led to it
+# Why a person was asked for (handover_reason); bot/event_broker.py passes only these.
+REASONS = ("asked", "misunderstood", "no_course", "nothing_fits", "help")
 
 
 def search_insight(
@@ -30,7 +33,7 @@ def search_insight(
     in_person = [
         c.distance_km
         for c in shown
-        if getattr(c, "distance_km", None) is not None and not _online(c)
+        if getattr(c, "distance_km", None) is not None and not is_online(c)
     ]
     costs = [c.cost_eur for c in shown if getattr(c, "cost_eur", None) is not None]
     return SlotSet(
@@ -45,10 +48,6 @@ def search_insight(
             "free_share": round(sum(1 for c in costs if c == 0) / len(costs), 2) if costs else None,
         },
     )
-
-
-def _online(course: Any) -> bool:
-    return bool(getattr(course, "online", False)) or str(course.place).lower() == ONLINE
 
 
 def schemes_insight(shown: Iterable[Any], asked: Any | None, nothing_fits: bool) -> SlotSet:

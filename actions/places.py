@@ -47,3 +47,8 @@ def nearby(place: str, home: str) -> bool:
     if here is None or there is None:
         return False
     return here.code == there.code or distance_km(here, there) <= NEARBY_KM
+
+
+def is_online(course: Any) -> bool:
+    """Whether a course (actions.clients.catalog.CourseSummary) is given online."""
+    return bool(getattr(course, "online", False)) or str(course.place).lower() == ONLINE

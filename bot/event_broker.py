@@ -29,7 +29,10 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.brokers.sql import SQLEventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from actions.insights import REASONS as HANDOVER_REASONS
 from bot.settings import settings
+from services.budget.rules import STATUSES as SCHEME_STATUSES
+from services.insights.consumer import events_engine, events_table
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +107,8 @@ INSIGHT_FIELDS: dict[str, dict[str, str]] = {
     "help": {"help_kind": "help_kind", "found": "count"},
     "handover": {"help_kind": "help_kind", "reason": "reason"},
 }
-REASONS = frozenset(("asked", "misunderstood", "no_course", "nothing_fits", "help"))
-OUTCOMES = frozenset(("eligible", "maybe", "closed", "not_eligible"))
+REASONS = frozenset(HANDOVER_REASONS)
+OUTCOMES = frozenset(SCHEME_STATUSES)  # the budget service's verdicts
 
 
 @lru_cache(maxsize=1)
@@ -223,8 +226,6 @@ class MinimalEventBroker(EventBroker):
         try:
             if isinstance(self.inner, SQLEventBroker):
                 # Rasa's table, written as its publish does, but in one statement per turn.
-                from services.insights.consumer import events_table
-
                 with self.inner.engine.begin() as connection:
                     connection.execute(
                         events_table.insert(),
@@ -249,8 +250,6 @@ class MinimalEventBroker(EventBroker):
 def sql_broker(url: str) -> EventBroker:
     """Rasa's SQLEventBroker on a SQLAlchemy URL (sqlite:///path or postgresql://...)."""
     import sqlalchemy as sa
-
-    from services.insights.consumer import events_engine
 
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database:

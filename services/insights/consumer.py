@@ -125,73 +125,7 @@ class EventsConsumer:
     # -- 1. read --
 
     def scan(self) -> int:
-        """Note the newest event and its time per sender for the events not seen yet."""
-        with self.engine.connect() as connection:
-            cursor = connection.execute(
-                sa.select(cursor_table.c.value).where(cursor_table.c.name == "events")
-            ).scalar()
-        cursor = int(cursor or 0)
-        read, last = 0, cursor
-        start = max(0, cursor - RESCAN_IDS)
-        while True:
-            with self.engine.connect() as connection:
-                rows = connection.execute(
-                    sa.select(events_table.c.id, events_table.c.sender_id, events_table.c.data)
-                    .where(events_table.c.id > start)
-                    .order_by(events_table.c.id)
-                    .limit(BATCH)
-                ).all()
-            if not rows:
-                break
-            newest: dict[str, tuple[int, float]] = {}
-            for event_id, sender, data in rows:
-                stamp = _timestamp(data)
-                seen = newest.get(sender, (0, 0.0))
-                newest[sender] = (max(seen[0], event_id), max(seen[1], stamp))
-                read += event_id > cursor
-            self._note(newest)
-            start = rows[-1][0]
-            last = max(last, start)
-        with self.engine.begin() as connection:
-            updated = connection.execute(
-                cursor_table.update().where(cursor_table.c.name == "events").values(value=last)
-            ).rowcount
-            if not updated:
-                connection.execute(cursor_table.insert(), {"name": "events", "value": last})
-        return read
-
-    def _note(self, newest: dict[str, tuple[int, float]]) -> None:
-        with self.engine.begin() as connection:
-            known = {
-                sender: (last_id, last_ts)
-                for sender, last_id, last_ts in connection.execute(
-                    sa.select(
-                        progress_table.c.sender_id,
-                        progress_table.c.last_id,
-                        progress_table.c.last_ts,
-                    ).where(progress_table.c.sender_id.in_(list(newest)))
-                )
-            }
-            for sender, (last_id, last_ts) in newest.items():
-                if sender not in known:
-                    connection.execute(
-                        progress_table.insert(),
-                        {
-                            "sender_id": sender,
-                            "done_upto": 0,
-                            "last_id": last_id,
-                            "last_ts": last_ts,
-                        },
-                    )
-                elif last_id > known[sender][0] or last_ts > known[sender][1]:
-                    connection.execute(
-                        progress_table.update()
-                        .where(progress_table.c.sender_id == sender)
-                        .values(
-                            last_id=max(last_id, known[sender][0]),
-                            last_ts=max(last_ts, known[sender][1]),
-                        )
-                    )
+        return scan(self.engine)
 
     # -- 2. and 3. build --
 
@@ -240,6 +174,77 @@ class EventsConsumer:
                 yield event
 
 
+def scan(engine: sa.engine.Engine) -> int:
+    """Note the newest event and its time per sender for the events not seen yet."""
+    with engine.connect() as connection:
+        cursor = connection.execute(
+            sa.select(cursor_table.c.value).where(cursor_table.c.name == "events")
+        ).scalar()
+    cursor = int(cursor or 0)
+    read, last = 0, cursor
+    start = max(0, cursor - RESCAN_IDS)
+    while True:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(events_table.c.id, events_table.c.sender_id, events_table.c.data)
+                .where(events_table.c.id > start)
+                .order_by(events_table.c.id)
+                .limit(BATCH)
+            ).all()
+        if not rows:
+            break
+        newest: dict[str, tuple[int, float]] = {}
+        for event_id, sender, data in rows:
+            stamp = _timestamp(data)
+            seen = newest.get(sender, (0, 0.0))
+            newest[sender] = (max(seen[0], event_id), max(seen[1], stamp))
+            read += event_id > cursor
+        _note(engine, newest)
+        start = rows[-1][0]
+        last = max(last, start)
+    with engine.begin() as connection:
+        updated = connection.execute(
+            cursor_table.update().where(cursor_table.c.name == "events").values(value=last)
+        ).rowcount
+        if not updated:
+            connection.execute(cursor_table.insert(), {"name": "events", "value": last})
+    return read
+
+
+def _note(engine: sa.engine.Engine, newest: dict[str, tuple[int, float]]) -> None:
+    with engine.begin() as connection:
+        known = {
+            sender: (last_id, last_ts)
+            for sender, last_id, last_ts in connection.execute(
+                sa.select(
+                    progress_table.c.sender_id,
+                    progress_table.c.last_id,
+                    progress_table.c.last_ts,
+                ).where(progress_table.c.sender_id.in_(list(newest)))
+            )
+        }
+        for sender, (last_id, last_ts) in newest.items():
+            if sender not in known:
+                connection.execute(
+                    progress_table.insert(),
+                    {
+                        "sender_id": sender,
+                        "done_upto": 0,
+                        "last_id": last_id,
+                        "last_ts": last_ts,
+                    },
+                )
+            elif last_id > known[sender][0] or last_ts > known[sender][1]:
+                connection.execute(
+                    progress_table.update()
+                    .where(progress_table.c.sender_id == sender)
+                    .values(
+                        last_id=max(last_id, known[sender][0]),
+                        last_ts=max(last_ts, known[sender][1]),
+                    )
+                )
+
+
 def _parse(data: str | None) -> dict[str, Any] | None:
     try:
         event = json.loads(data or "")
@@ -279,9 +284,7 @@ def purge_events(url: str, days: float, now: float | None = None) -> int:
     cutoff = (time.time() if now is None else now) - days * 86400
     engine = events_engine(url)
     try:
-        consumer = EventsConsumer.__new__(EventsConsumer)
-        consumer.engine = engine
-        consumer.scan()  # every event has its sender's newest time noted
+        scan(engine)  # every event has its sender's newest time noted
         with engine.connect() as connection:
             stale = [
                 sender

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.budget.rules import STATUSES
 from services.insights.store import (
     ConversationFacts,
     Handover,
@@ -26,7 +27,7 @@ from services.insights.store import (
 TIMEZONE = ZoneInfo("Europe/Amsterdam")
 FALLBACK_ACTIONS = ("action_fallback", "action_default_fallback")
 ROUTES = {"action_start_live_chat": "live_chat", "action_submit_callback": "callback"}
-OUTCOMES = ("eligible", "maybe", "closed", "not_eligible")
+OUTCOMES = STATUSES  # the budget service's verdicts
 
 
 def sessions(events: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:

@@ -37,11 +37,9 @@ import sqlalchemy as sa
 from services.insights.store import (
     ALL,
     InsightsStore,
-    cells_table,
     conversations_table,
     handovers_table,
     help_table,
-    publications_table,
     schemes_table,
     searches_table,
 )
@@ -371,20 +369,6 @@ def protect_views(
     return cells, withheld
 
 
-def withdraw_other_grains(store: InsightsStore, grain: str) -> list[str]:
-    """Delete what was published in another grain: months and quarters of the same counts side
-    by side could be subtracted (docs/insights.md). Returns the periods withdrawn."""
-    p = publications_table
-    with store.engine.begin() as connection:
-        periods = list(
-            connection.execute(sa.select(p.c.period).where(p.c.grain != grain)).scalars()
-        )
-        if periods:
-            connection.execute(cells_table.delete().where(cells_table.c.period.in_(periods)))
-            connection.execute(p.delete().where(p.c.period.in_(periods)))
-    return periods
-
-
 def fact_periods(store: InsightsStore, grain: str = "month") -> set[str]:
     """The periods that have facts."""
     t = conversations_table
@@ -429,7 +413,7 @@ def aggregate(
     else:
         chosen = periods_to_publish(store, grain, today, all_periods)
     result = AggregateResult()
-    withdraw_other_grains(store, grain)
+    store.withdraw_other_grains(grain)  # one grain at a time (docs/insights.md)
     for period in chosen:
         cells, withheld = protect_views(count_views(store, period, grain), k)
         store.publish(period, grain, k, cells, withheld)

@@ -289,6 +289,19 @@ class InsightsStore:
                 },
             )
 
+    def withdraw_other_grains(self, grain: str) -> list[str]:
+        """Delete what was published in another grain than `grain` (months and quarters of the
+        same counts side by side could be subtracted); returns the periods withdrawn."""
+        p = publications_table
+        with self.engine.begin() as connection:
+            periods = list(
+                connection.execute(sa.select(p.c.period).where(p.c.grain != grain)).scalars()
+            )
+            if periods:
+                connection.execute(cells_table.delete().where(cells_table.c.period.in_(periods)))
+                connection.execute(p.delete().where(p.c.period.in_(periods)))
+        return periods
+
     def periods(self) -> list[str]:
         """The published periods, newest first."""
         with self.engine.connect() as connection:

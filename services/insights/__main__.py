@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("csv", help="write the published cells as CSV to standard output")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the counts, not the migrations
     config = settings()
     from services.insights.store import InsightsStore
 
@@ -24,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         from services.insights.job import InsightsJob
 
-        print(InsightsJob(config, store).run(all_periods=args.all).describe())
+        InsightsJob(config, store).run(all_periods=args.all)  # logs what it did
     else:
         from services.insights.export import published_csv
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import cache
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -19,6 +20,7 @@ from actions.insights import schemes_insight
 from actions.places import canonical_municipality
 from actions.understanding import understand
 from actions.vocabulary import GOALS, SITUATIONS, UNKNOWN, known
+from bot.settings import settings
 
 logger = logging.getLogger(__name__)
 # Whether someone must do inburgering decides who pays for learning Dutch or basic skills.
@@ -136,9 +138,19 @@ def integration_beside_the_point(result: SchemeResult, tracker: Tracker) -> bool
     return tracker.get_slot("goal") not in GOALS_WHERE_INTEGRATION_MATTERS
 
 
+@cache
+def _client_for(base_url: str) -> BudgetClient:
+    return BudgetClient(base_url)
+
+
+def shared_client() -> BudgetClient:
+    """One client per process (and address): its session keeps the connection open."""
+    return _client_for(settings().budget_url)
+
+
 def _results(tracker: Tracker) -> list[SchemeResult]:
     try:
-        return BudgetClient().eligibility(profile_from(tracker))
+        return shared_client().eligibility(profile_from(tracker))
     except ServiceUnavailable:
         return []  # the answer step says that the service cannot answer
 

@@ -1,8 +1,9 @@
 """`python -m bot.rasa_cli ...`: Rasa's own command line (`python -m rasa ...`) with two
-performance fixes, and one for the log (`install_payload_interpolation`). The project runs
-every Rasa command through it: the servers the launcher starts (`run`), training (`train`,
-tools/training.py), the conversation tests (`test core`) and the cross-validation (`test nlu`,
-tools/nlu_report.py); tools/validate.py installs the same fixes.
+performance fixes, and one for the log (`install_payload_interpolation`); bot/turn_speedups.py
+adds three for the cost of a turn (the domain in action calls, keep-alive, event classes).
+The project runs every Rasa command through it: the servers the launcher starts (`run`),
+training (`train`, tools/training.py), the conversation tests (`test core`) and the
+cross-validation (`test nlu`, tools/nlu_report.py); tools/validate.py installs the same fixes.
 
 Both fixes are about `jsonschema.validate(instance, schema)`, which checks the schema itself
 against the JSON Schema metaschema on every call:
@@ -118,7 +119,10 @@ def install() -> None:
     install_action_result_validator()
     install_training_data_validator()
     install_payload_interpolation()
+    from bot import turn_speedups
     from bot.desk_relay import install_paused_relay
+
+    turn_speedups.install()
 
     install_paused_relay()
 

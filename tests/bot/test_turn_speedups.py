@@ -1,0 +1,112 @@
+"""bot/turn_speedups.py: the per-turn fixes change what Rasa costs, not what it does."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import rasa.shared.utils.common
+from aiohttp import web
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from bot import turn_speedups
+from bot.rasa_cli import DOMAIN_PATH
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(DOMAIN_PATH)
+
+
+@pytest.fixture
+def installed(monkeypatch):
+    for cls, name in (
+        (RemoteAction, "_action_call_format"),
+        (EndpointConfig, "session"),
+    ):
+        monkeypatch.setattr(cls, name, getattr(cls, name))
+    monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
+    turn_speedups.install()
+
+
+def call_body(action_name: str, domain: Domain) -> dict:
+    tracker = DialogueStateTracker.from_events("someone", [UserUttered("hallo")])
+    endpoint = EndpointConfig("http://127.0.0.1:5055/webhook")
+    return RemoteAction(action_name, endpoint)._action_call_format(tracker, domain)
+
+
+def test_actions_get_the_domain_without_responses_unless_they_ask(installed, domain):
+    rasa_body = {"domain": domain.as_dict()}
+    slim = call_body("validate_course_form", domain)
+    assert "responses" not in slim["domain"]
+    # Everything else an action (and rasa_sdk's form validation) reads is there, unchanged.
+    assert slim["domain"] == {k: v for k, v in rasa_body["domain"].items() if k != "responses"}
+    assert slim["domain"]["forms"]["course_form"]["required_slots"] == ["topic", "municipality"]
+    assert slim["tracker"]["sender_id"] == "someone"
+    assert slim["next_action"] == "validate_course_form"
+    # action_simplify says it reads responses (send_domain: true in domain/core.yml).
+    assert call_body("action_simplify", domain)["domain"] == rasa_body["domain"]
+
+
+def test_the_domain_dictionaries_are_made_once(installed, domain, monkeypatch):
+    call_body("action_route", domain)
+
+    def no_rebuild():
+        raise AssertionError("the domain's dictionaries are made once per domain")
+
+    monkeypatch.setattr(domain, "as_dict", no_rebuild)
+    assert "slots" in call_body("action_route", domain)["domain"]
+
+
+def test_action_calls_reuse_one_connection(installed):
+    peers: list[tuple] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername"))
+        assert request.headers["X-Test"] == "yes"
+        return web.json_response({"events": [], "responses": [], "body": await request.json()})
+
+    async def scenario() -> list[dict]:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"X-Test": "yes"})
+        try:
+            return [await endpoint.request(json={"n": n}, method="post") for n in range(3)]
+        finally:
+            await runner.cleanup()
+
+    answers = asyncio.run(scenario())
+    assert [a["body"]["n"] for a in answers] == [0, 1, 2]
+    assert len(peers) == 3 and len(set(peers)) == 1, "one kept-alive connection for all three"
+
+
+def test_a_new_event_loop_gets_its_own_session(installed):
+    endpoint = EndpointConfig("http://127.0.0.1:9/")
+
+    async def session_of_this_loop():
+        async with endpoint.session() as session:
+            return session
+
+    first = asyncio.run(session_of_this_loop())
+    second = asyncio.run(session_of_this_loop())
+    assert first is not second
+
+
+def test_event_classes_are_found_as_rasa_finds_them(installed):
+    for cls in rasa.shared.utils.common.all_subclasses(Event):
+        found = Event.resolve_by_type(cls.type_name)
+        assert found.type_name == cls.type_name
+    assert Event.resolve_by_type("user") is UserUttered
+    assert Event.resolve_by_type("topic") is None  # Rasa's old TopicSet events
+    assert Event.resolve_by_type("no such event", default=UserUttered) is UserUttered
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no such event")

@@ -382,7 +382,7 @@ class Stack:
                 names = ", ".join(p.name for p in waiting)
                 raise StackError(f"Not healthy after {timeout:.0f} s: {names}. See {self.log_dir}.")
             if waiting:
-                time.sleep(0.5)
+                time.sleep(0.2)  # a short poll: the start is ready as soon as Rasa is
 
     def stop(self) -> None:
         running = [p for p in self.processes if p.popen and p.popen.poll() is None]

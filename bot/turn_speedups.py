@@ -13,8 +13,8 @@ A py-spy profile of the Rasa server at one conversation (docs/performance.md) sh
 - **A new connection per action call.** `EndpointConfig.request` opens an aiohttp session (and
   a TCP connection) for each call and closes it after. Here each endpoint keeps one session per
   event loop, so calls reuse open connections (HTTP keep-alive), with the same headers, auth and
-  time-out. Idle connections are dropped after KEEP_ALIVE_SECONDS, before the action server
-  (Sanic: 5 s) closes them itself.
+  time-out. Idle connections are dropped before the action server would close them
+  (`keep_alive_seconds`): a connection the server has just closed must not be reused.
 - **Finding an event's class.** `Event.resolve_by_type` walks all subclasses of Event for every
   event read from the tracker store: a third of the time to load a conversation. The classes are
   looked up in a table, made again when a new event class appears.
@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import os
 import weakref
 from typing import Any
 
-KEEP_ALIVE_SECONDS = 2.0  # below Sanic's keep_alive_timeout (5 s) on the action server
+SANIC_DEFAULT_KEEP_ALIVE = 5.0  # seconds, when SANIC_KEEP_ALIVE_TIMEOUT is not set
 _DOMAIN_DICTS = "_leerwijzer_action_domains"
 _KEPT_SESSIONS: weakref.WeakSet = weakref.WeakSet()
 
@@ -114,7 +115,7 @@ def install_keep_alive() -> None:
                 headers=self.headers,
                 auth=auth,
                 timeout=_timeout(),
-                connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS),
+                connector=aiohttp.TCPConnector(keepalive_timeout=keep_alive_seconds()),
             )
             self.__dict__["_leerwijzer_session"] = kept
             _KEPT_SESSIONS.add(kept)
@@ -131,6 +132,17 @@ def _close_kept_sessions() -> None:
     for kept in list(_KEPT_SESSIONS):
         if not kept.closed and kept.connector is not None:
             kept.connector.close()
+
+
+def keep_alive_seconds() -> float:
+    """How long an idle connection is kept: up to 30 s (a citizen's pause between two turns),
+    and 3 s less than the action server keeps it. The launcher starts Rasa and the action
+    server with the same SANIC_KEEP_ALIVE_TIMEOUT (75 s; docs/operations.md)."""
+    try:
+        server = float(os.environ.get("SANIC_KEEP_ALIVE_TIMEOUT", SANIC_DEFAULT_KEEP_ALIVE))
+    except ValueError:
+        server = SANIC_DEFAULT_KEEP_ALIVE
+    return max(1.0, min(30.0, server - 3.0))
 
 
 def _timeout() -> Any:

@@ -41,7 +41,8 @@ from tools.machine import describe_machine, write_section
 from tools.scale import Citizen, ScaleStack, course_search, scaled_settings
 
 LEVELS = (1, 20, 100)
-CONVERSATIONS = {1: 20, 20: 20, 100: 100}  # per level: bounded work, 3 turns each (60 turns at 1)
+# Per level: bounded work, 3 turns each; enough turns that one slow turn does not decide.
+CONVERSATIONS = {1: 60, 20: 100, 100: 200}
 FLOOR_DIR = PROJECT_ROOT / "var" / "bench" / "floor"
 RESULTS_DIR = PROJECT_ROOT / "var" / "bench" / "results"  # the last run of each setup
 DOCS = PROJECT_ROOT / "docs" / "performance.md"
@@ -67,6 +68,33 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
+def pss_bytes(pid: int) -> int:
+    """Proportional set size: shared pages (the libraries of Python, NumPy, TensorFlow) count
+    once across the processes that share them, so a sum over processes is the stack's share."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pgid: int) -> float:
+    """User plus system CPU time of a process group's processes so far."""
+    total = 0
+    for pid in group_pids(pgid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
+
+
 def group_pids(pgid: int) -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
@@ -80,17 +108,22 @@ def group_pids(pgid: int) -> list[int]:
 
 
 class MemorySampler:
-    """Peak RSS per named process group (a process and its children), sampled in a thread."""
+    """Peak RSS per named process group (a process and its children), and the peak of the
+    whole setup's PSS, sampled in a thread."""
 
     def __init__(self, groups: dict[str, int]) -> None:
         self.groups = groups
         self.peaks: dict[str, int] = dict.fromkeys(groups, 0)
+        self.peak_pss = 0
         self._stop = False
 
     def sample(self) -> None:
+        pss = 0
         for name, pgid in self.groups.items():
-            total = sum(rss_bytes(pid) for pid in group_pids(pgid))
-            self.peaks[name] = max(self.peaks[name], total)
+            pids = group_pids(pgid)
+            self.peaks[name] = max(self.peaks[name], sum(rss_bytes(pid) for pid in pids))
+            pss += sum(pss_bytes(pid) for pid in pids)
+        self.peak_pss = max(self.peak_pss, pss)
 
     async def run(self) -> None:
         while not self._stop:
@@ -113,6 +146,10 @@ class LevelResult:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     fixed: dict[str, float] = field(default_factory=dict)  # percentiles read back from JSON
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per process group
+
+    def cpu_ms_per_turn(self, name: str) -> float:
+        return 1000 * self.cpu.get(name, 0.0) / self.turns if self.turns else float("nan")
 
     def as_dict(self) -> dict:
         return {
@@ -124,13 +161,14 @@ class LevelResult:
             "p50": self.percentile(0.5),
             "p95": self.percentile(0.95),
             "p99": self.percentile(0.99),
+            "cpu": self.cpu,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> LevelResult:
         fixed = {str(k): data[f"p{k}"] for k in (50, 95, 99)}
         return cls(data["level"], data["conversations"], data["turns"], data["seconds"],
-                   errors=data["errors"], fixed=fixed)  # fmt: skip
+                   errors=data["errors"], fixed=fixed, cpu=data.get("cpu", {}))  # fmt: skip
 
     @property
     def throughput(self) -> float:
@@ -186,21 +224,79 @@ async def run_level(
     return result
 
 
+@dataclass
+class SetupRun:
+    """One setup's figures: the levels, memory, how soon it answered, the NLU alone."""
+
+    levels: list[LevelResult]
+    peaks: dict[str, int]  # peak RSS per process group
+    peak_pss: int = 0  # peak of the whole setup's PSS
+    ready_seconds: float = float("nan")  # from the start command to answering
+    parse_ms: float = float("nan")  # p50 of the NLU alone (/model/parse), one at a time
+    load: tuple[float, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {
+            "levels": [r.as_dict() for r in self.levels],
+            "peaks": self.peaks,
+            "peak_pss": self.peak_pss,
+            "ready_seconds": self.ready_seconds,
+            "parse_ms": self.parse_ms,
+            "load": list(self.load),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SetupRun:
+        levels = [LevelResult.from_dict(level) for level in data["levels"]]
+        return cls(levels, data["peaks"], data.get("peak_pss", 0),
+                   data.get("ready_seconds", float("nan")), data.get("parse_ms", float("nan")),
+                   tuple(data.get("load", ())))  # fmt: skip
+
+    @property
+    def total_rss(self) -> int:
+        return sum(self.peaks.values())
+
+
+async def parse_p50(url: str, token: str, texts: tuple[str, ...], rounds: int = 20) -> float:
+    """p50 in ms of Rasa's NLU alone (`POST /model/parse`), one message at a time."""
+    times = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        for _ in range(rounds):
+            for text in texts:
+                started = time.monotonic()
+                async with session.post(
+                    f"{url}/model/parse", params={"token": token}, json={"text": text}
+                ) as response:
+                    response.raise_for_status()
+                    await response.read()
+                times.append(time.monotonic() - started)
+    times.sort()
+    return 1000 * times[len(times) // 2]
+
+
 async def measure(
-    url: str, token: str, groups: dict[str, int], script: Script, prefix: str
-) -> tuple[list[LevelResult], dict[str, int]]:
+    url: str,
+    token: str,
+    groups: dict[str, int],
+    script: Script,
+    prefix: str,
+    parse_texts: tuple[str, ...],
+) -> SetupRun:
     # One warm-up conversation: first calls load lazily (TensorFlow graphs, caches).
     await run_level(url, token, 1, 1, script, f"{prefix}-warmup")
     sampler = MemorySampler(groups)
     sampling = asyncio.create_task(sampler.run())
     results = []
     for level in LEVELS:
+        before = {name: cpu_seconds(pgid) for name, pgid in groups.items()}
         result = await run_level(url, token, level, CONVERSATIONS[level], script, prefix)
+        result.cpu = {name: cpu_seconds(pgid) - before[name] for name, pgid in groups.items()}
         print(format_result(prefix, result), flush=True)
         results.append(result)
     sampler.stop()
     await sampling
-    return results, sampler.peaks
+    parse_ms = await parse_p50(url, token, parse_texts)
+    return SetupRun(results, sampler.peaks, sampler.peak_pss, parse_ms=parse_ms)
 
 
 def format_result(name: str, r: LevelResult) -> str:
@@ -232,12 +328,17 @@ def floor_model() -> Path:
     return sorted((FLOOR_DIR / "models").glob("*.tar.gz"))[-1]
 
 
-def run_floor() -> tuple[list[LevelResult], dict[str, int]]:
+FLOOR_TEXTS = ("hello", "I am sad", "yes")
+LEERWIJZER_TEXTS = ("hallo", "Ik zoek een computercursus in Breda", "dank u wel")
+
+
+def run_floor() -> SetupRun:
     model = floor_model()
     port, token = free_port(), "bench-floor-token"
     log = FLOOR_DIR / "rasa.log"
     argv = [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port)]
     argv += ["--interface", "127.0.0.1", "--enable-api", "--auth-token", token]
+    started = time.monotonic()
     with log.open("wb") as out:
         popen = subprocess.Popen(
             argv, cwd=FLOOR_DIR, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -247,16 +348,24 @@ def run_floor() -> tuple[list[LevelResult], dict[str, int]]:
         while not healthy(f"http://127.0.0.1:{port}/status?token={token}"):
             if popen.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"floor Rasa did not start, see {log}")
-            time.sleep(0.5)
-        return asyncio.run(
-            measure(f"http://127.0.0.1:{port}", token, {"rasa": popen.pid}, floor_script, "floor")
+            time.sleep(0.1)
+        ready = time.monotonic() - started
+        url = f"http://127.0.0.1:{port}"
+        run = asyncio.run(
+            measure(url, token, {"rasa": popen.pid}, floor_script, "floor", FLOOR_TEXTS)
         )
+        run.ready_seconds = ready
+        return run
     finally:
         os.killpg(popen.pid, 9)
         popen.wait()
 
 
-def run_embedded(model: Path, var_dir: Path) -> tuple[list[LevelResult], dict[str, int]]:
+def run_embedded(model: Path, var_dir: Path) -> SetupRun:
+    """The stack is started twice, as `make run` twice: the first start fills an empty var/
+    (the catalog's import), the second is timed like `make run` with nothing changed: the
+    training check (`python -m tools.training`, which finds the model) and the start until
+    every process answers. The measurement runs on the second."""
     env = {name: str(free_port()) for name in ("RASA_PORT", "ACTION_PORT", "CATALOG_PORT")}
     env.update({name: str(free_port()) for name in ("BUDGET_PORT", "WEB_PORT")})
     env.update(VAR_DIR=str(var_dir), TRACKER_DB=str(var_dir / "tracker.db"))
@@ -267,13 +376,27 @@ def run_embedded(model: Path, var_dir: Path) -> tuple[list[LevelResult], dict[st
     config = scaled_settings(env)
     with Stack(config, model, log_dir=var_dir / "log") as stack:
         stack.start(report=lambda line: None)
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "tools.training"], check=True, capture_output=True)
+    with Stack(config, model, log_dir=var_dir / "log") as stack:
+        stack.start(report=lambda line: None)
+        ready = time.monotonic() - started
         groups = {p.name: p.popen.pid for p in stack.processes}
-        return asyncio.run(
-            measure(config.rasa_url, config.rasa_auth_token, groups, leerwijzer_script, "emb")
+        run = asyncio.run(
+            measure(
+                config.rasa_url,
+                config.rasa_auth_token,
+                groups,
+                leerwijzer_script,
+                "emb",
+                LEERWIJZER_TEXTS,
+            )
         )
+    run.ready_seconds = ready
+    return run
 
 
-def run_scaled(model: Path) -> tuple[list[LevelResult], dict[str, int]]:
+def run_scaled(model: Path) -> SetupRun:
     with ScaleStack(model) as scale:
         scale.start(report=lambda line: None)
         groups = {p.name: p.popen.pid for p in scale.stack.processes}
@@ -281,7 +404,12 @@ def run_scaled(model: Path) -> tuple[list[LevelResult], dict[str, int]]:
         groups["nginx"] = scale.nginx.popen.pid
         return asyncio.run(
             measure(
-                scale.nginx.url, scale.config.rasa_auth_token, groups, leerwijzer_script, "scaled"
+                scale.nginx.url,
+                scale.config.rasa_auth_token,
+                groups,
+                leerwijzer_script,
+                "scaled",
+                LEERWIJZER_TEXTS,
             )
         )
 
@@ -307,16 +435,71 @@ def table(name: str, results: list[LevelResult]) -> list[str]:
     ]
 
 
-def memory_line(name: str, peaks: dict[str, int]) -> str:
-    parts = ", ".join(f"{k} {v / 2**20:.0f} MB" for k, v in peaks.items())
-    return f"- {name}: {parts}; total {sum(peaks.values()) / 2**20:.0f} MB"
+def memory_line(name: str, run: SetupRun) -> str:
+    parts = ", ".join(f"{k} {v / 2**20:.0f} MB" for k, v in run.peaks.items())
+    return (
+        f"- {name}: {parts}; total {run.total_rss / 2**20:,.0f} MB RSS, "
+        f"{run.peak_pss / 2**20:,.0f} MB PSS"
+    )
 
 
-def report(
-    runs: dict[str, tuple[list[LevelResult], dict[str, int]]],
-    loads: dict[str, tuple[float, ...]],
-) -> str:
-    load_text = "; ".join(f"{name} {load[0]:.1f} / {load[1]:.1f}" for name, load in loads.items())
+def cpu_line(name: str, run: SetupRun) -> str:
+    level = run.levels[0]
+    parts = ", ".join(f"{k} {level.cpu_ms_per_turn(k):.1f}" for k in run.peaks if k in level.cpu)
+    return f"- {name}: {parts} ms"
+
+
+# Issue 22: the embedded stack against the floor, measured in one run.
+LATENCY_TARGET = {1: 1.2}  # p50 per turn
+TIME_PER_TURN_TARGET = {1: 1.2, 20: 1.1, 100: 1.1}  # 1/throughput
+MEMORY_TARGET_MB = 1000  # the whole embedded stack
+READY_TARGET_SECONDS = 15  # a second `make run`
+
+
+def verdict(value: float, target: float) -> str:
+    return "met" if value <= target else "not met"
+
+
+def target_lines(floor: SetupRun, embedded: SetupRun) -> list[str]:
+    lines = ["Embedded against the floor (targets of issue 22):", ""]
+    for f, e in zip(floor.levels, embedded.levels, strict=True):
+        per_turn = f.throughput / e.throughput
+        text = f"- {e.level} concurrent: time per turn (1/throughput) x{per_turn:.2f}"
+        text += f" (target {TIME_PER_TURN_TARGET[e.level]}: "
+        text += f"{verdict(per_turn, TIME_PER_TURN_TARGET[e.level])})"
+        latency = e.percentile(0.5) / f.percentile(0.5)
+        if e.level in LATENCY_TARGET:
+            text += f"; latency p50 x{latency:.2f} (target {LATENCY_TARGET[e.level]}: "
+            text += f"{verdict(latency, LATENCY_TARGET[e.level])})"
+        else:
+            text += f"; latency p50 x{latency:.2f}"
+        rasa = e.cpu_ms_per_turn("rasa") / f.cpu_ms_per_turn("rasa")
+        lines.append(text + f"; Rasa's CPU per turn x{rasa:.2f}")
+    rss = embedded.total_rss / 2**20
+    pss = embedded.peak_pss / 2**20
+    lines.append(
+        f"- Memory of the whole embedded stack: {rss:,.0f} MB RSS summed over the processes, "
+        f"{pss:,.0f} MB PSS (target {MEMORY_TARGET_MB:,} MB: {verdict(pss, MEMORY_TARGET_MB)}); "
+        f"the floor's Rasa alone {floor.total_rss / 2**20:,.0f} MB RSS."
+    )
+    lines.append(
+        f"- Ready: the embedded stack {embedded.ready_seconds:.1f} s after the command of a "
+        f"second `make run` (target {READY_TARGET_SECONDS} s: "
+        f"{verdict(embedded.ready_seconds, READY_TARGET_SECONDS)}); the floor's Rasa "
+        f"{floor.ready_seconds:.1f} s."
+    )
+    floor_turn = floor.levels[0].percentile(0.5) * 1000
+    lines.append(
+        f"- The NLU alone (`/model/parse`, p50 one at a time): {embedded.parse_ms:.1f} ms, the "
+        f"floor's {floor.parse_ms:.1f} ms; a whole turn of the floor {floor_turn:.1f} ms."
+    )
+    return lines
+
+
+def report(runs: dict[str, SetupRun]) -> str:
+    load_text = "; ".join(
+        f"{name} {run.load[0]:.1f} / {run.load[1]:.1f}" for name, run in runs.items() if run.load
+    )
     lines = [
         BEGIN,
         "",
@@ -329,35 +512,27 @@ def report(
         "| Setup | Concurrent | Turns | Turns/s | p50 ms | p95 ms | p99 ms | Failed |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, (results, _) in runs.items():
-        lines += table(name, results)
-    lines += ["", "Peak resident memory (RSS) per process:", ""]
-    lines += [memory_line(name, peaks) for name, (_, peaks) in runs.items()]
+    for name, run in runs.items():
+        lines += table(name, run.levels)
+    lines += ["", "Peak memory per process (RSS), and the peak of the setup's PSS:", ""]
+    lines += [memory_line(name, run) for name, run in runs.items()]
+    lines += ["", "CPU per turn at 1 conversation, per process:", ""]
+    lines += [cpu_line(name, run) for name, run in runs.items()]
     if "floor" in runs and "embedded" in runs:
-        lines += ["", "Embedded versus floor (targets: at most 1.5 per turn at 1 and 20):", ""]
-        floor, embedded = runs["floor"][0], runs["embedded"][0]
-        for f, e in zip(floor, embedded, strict=True):
-            latency = e.percentile(0.5) / f.percentile(0.5)
-            lines.append(
-                f"- {e.level} concurrent: latency p50 x{latency:.1f}, "
-                f"time per turn (1/throughput) x{f.throughput / e.throughput:.1f}"
-            )
+        lines += [""] + target_lines(runs["floor"], runs["embedded"])
     lines += ["", END]
     return "\n".join(lines)
 
 
-def save_run(
-    name: str, run: tuple[list[LevelResult], dict[str, int]], load: tuple[float, ...]
-) -> None:
+def save_run(name: str, run: SetupRun) -> None:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    data = {"levels": [r.as_dict() for r in run[0]], "peaks": run[1], "load": list(load)}
-    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(run.as_dict(), indent=1), encoding="utf-8")
 
 
-def load_run(name: str) -> tuple[tuple[list[LevelResult], dict[str, int]], tuple[float, ...]]:
-    data = json.loads((RESULTS_DIR / f"{name}.json").read_text(encoding="utf-8"))
-    levels = [LevelResult.from_dict(level) for level in data["levels"]]
-    return (levels, data["peaks"]), tuple(data["load"])
+def load_run(name: str) -> SetupRun:
+    return SetupRun.from_dict(
+        json.loads((RESULTS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    )
 
 
 def write_docs(section: str) -> None:
@@ -374,27 +549,27 @@ def main(argv: list[str] | None = None) -> int:
     from tools.training import ensure_model  # deferred: imports Rasa
 
     model = ensure_model()
-    loads: dict[str, tuple[float, ...]] = {}
-    runs: dict[str, tuple[list[LevelResult], dict[str, int]]] = {}
+    runs: dict[str, SetupRun] = {}
     var_dir = PROJECT_ROOT / "var" / "bench" / "embedded"
     shutil.rmtree(var_dir, ignore_errors=True)
     for name in args.setups.split(","):
         print(f"== {name}", flush=True)
-        load = loads[name] = os.getloadavg()
+        load = os.getloadavg()
         if name == "floor":
             runs[name] = run_floor()
         elif name == "embedded":
             runs[name] = run_embedded(model, var_dir)
         elif name == "scaled":
             runs[name] = run_scaled(model)
+        runs[name].load = load
         settings.cache_clear()
-        save_run(name, runs[name], load)
+        save_run(name, runs[name])
     # Setups not run this time: their last stored run, so `--setups` can redo one of them.
     for name in ("floor", "embedded", "scaled"):
         if name not in runs and (RESULTS_DIR / f"{name}.json").exists():
-            runs[name], loads[name] = load_run(name)
+            runs[name] = load_run(name)
     runs = {name: runs[name] for name in ("floor", "embedded", "scaled") if name in runs}
-    section = report(runs, loads)
+    section = report(runs)
     print(section)
     if args.write_docs:
         write_docs(section)

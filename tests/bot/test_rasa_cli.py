@@ -115,3 +115,71 @@ def test_button_payloads_are_not_taken_for_placeholders(capsys, caplog):
     assert filled["buttons"][0]["payload"] == payload
     logged = capsys.readouterr().out + capsys.readouterr().err + caplog.text
     assert "interpolator" not in logged and "67" not in logged
+
+
+def action_responses() -> list:
+    """Responses an action server sends, valid and not."""
+    import datetime
+
+    from rasa_sdk import events
+
+    made = [
+        events.SlotSet("topic", "dutch"),
+        events.AllSlotsReset(),
+        events.ActiveLoop("course_form"),
+        events.ActiveLoop(None),
+        events.FollowupAction("action_listen"),
+        events.Restarted(),
+        events.UserUtteranceReverted(),
+        events.ActionReverted(),
+        events.ConversationPaused(),
+        events.ConversationResumed(),
+        events.SessionStarted(),
+        events.BotUttered("hallo", {"buttons": []}),
+        events.UserUttered("hoi", {"intent": {"name": "greet"}}),
+        events.ActionExecuted("action_listen"),
+        events.ReminderScheduled("EXTERNAL_x", datetime.datetime(2026, 12, 4, 10)),
+        events.ReminderCancelled("reminder"),
+        events.ActionExecutionRejected("action_x"),
+        events.LoopInterrupted(True),
+    ]
+    good = [{"events": [event], "responses": []} for event in made]
+    good += [
+        {"events": made, "responses": [{"text": "hallo", "buttons": [{"title": "a"}]}]},
+        {"events": []},
+        {},
+    ]
+    bad = [
+        {"events": [{"name": "topic"}], "responses": []},  # no event type
+        {"events": [{"event": "slot", "name": "topic"}]},  # a slot without its value
+        {"events": [{"event": "no_such_event"}]},
+        {"events": [{"event": "slot", "name": 3, "value": 1}]},
+        {"events": [{"event": "slot", "name": "x", "value": 1, "timestamp": "now"}]},
+        {"events": "slot"},
+        {"events": [["slot"]]},
+        {"events": [], "responses": ["hallo"]},
+        {"events": [{"event": 5}]},
+        ["events"],
+        "events",
+    ]
+    return [(response, True) for response in good] + [(response, False) for response in bad]
+
+
+@pytest.mark.parametrize(("response", "valid"), action_responses())
+def test_the_quick_check_of_action_responses_agrees_with_the_schema(response, valid):
+    from bot.rasa_cli import event_type_check
+
+    schema = RemoteAction.action_response_format_spec()
+    assert jsonschema.validators.validator_for(schema)(schema).is_valid(response) is valid
+    quick_yes = event_type_check(schema)
+    assert quick_yes is not None
+    assert quick_yes(response) is valid  # a yes only where the schema says yes
+
+
+def test_the_quick_check_is_left_out_for_a_schema_it_does_not_know():
+    from bot.rasa_cli import event_type_check
+
+    assert event_type_check({"type": "object"}) is None
+    schema = RemoteAction.action_response_format_spec()
+    schema["properties"]["events"]["items"]["required"] = []
+    assert event_type_check(schema) is None

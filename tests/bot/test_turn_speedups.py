@@ -110,3 +110,16 @@ def test_event_classes_are_found_as_rasa_finds_them(installed):
     assert Event.resolve_by_type("no such event", default=UserUttered) is UserUttered
     with pytest.raises(ValueError, match="Unknown event name"):
         Event.resolve_by_type("no such event")
+
+
+@pytest.mark.parametrize(
+    ("server", "kept"), [(None, 2.0), ("75", 30.0), ("20", 17.0), ("2", 1.0), ("soon", 2.0)]
+)
+def test_idle_connections_are_dropped_before_the_action_server_drops_them(
+    monkeypatch, server, kept
+):
+    if server is None:
+        monkeypatch.delenv("SANIC_KEEP_ALIVE_TIMEOUT", raising=False)
+    else:
+        monkeypatch.setenv("SANIC_KEEP_ALIVE_TIMEOUT", server)
+    assert turn_speedups.keep_alive_seconds() == kept

@@ -9,9 +9,10 @@ SQLite and PostgreSQL like Rasa's own SQLTrackerStore, which it extends:
 - When `action_forget_me` has run, every stored event of that conversation is deleted
   instead of saving the new ones, and so is what other stores keep under its sender id
   (`forget_linked_records`: call-back requests, the WhatsApp channel's row).
-- Loading a conversation reads only the events' JSON, and new events are written in one
-  statement: Rasa builds an ORM object per event both ways (docs/performance.md,
-  "Per-turn cost").
+- Per turn, the conversation is read and counted with two statements built once (Rasa
+  builds its ORM query, and an ORM object per event, on every turn), new events are written
+  in one statement, and SQLite connections are pooled (SQLAlchemy 1.4 opens a new one per
+  session for a file database). docs/performance.md, "Per-turn cost".
 - `delete_older_than` removes whole conversations whose last event is older than a
   cut-off, for the retention job. With `retention_schedule: true` (endpoints.yml) the
   store starts that job daily in the Rasa server (bot/retention.py).
@@ -31,7 +32,14 @@ from rasa.core.tracker_store import (
     SQLTrackerStore,
     create_engine_kwargs,
 )
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.clients.desk import DeskClient
@@ -167,7 +175,17 @@ class PrivacyTrackerStore(SQLTrackerStore):
         )
         with exclusive(url, "rasa_tracker"):
             super().__init__(*args, **kwargs)
-        if self.engine.dialect.name != "sqlite":
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database:
+            # A pool of connections to the file (what SQLAlchemy 2 does by default): 1.4 opens
+            # and closes one per session, twice per turn. The retention job runs in a thread.
+            self.engine.dispose()
+            self.engine = sa.create_engine(
+                self.engine.url,
+                poolclass=sa.pool.QueuePool,
+                connect_args={"check_same_thread": False},
+            )
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        elif self.engine.dialect.name != "sqlite":
             # After a PostgreSQL restart the pooled connections are dead: check each one
             # before use, so the first message after the restart is answered, not refused.
             self.engine.dispose()
@@ -180,20 +198,41 @@ class PrivacyTrackerStore(SQLTrackerStore):
 
             start_schedule(self)
 
+    @property
+    def _latest_session(self) -> tuple[sa.sql.Select, sa.sql.Select]:
+        """(its events' JSON, their number): Rasa's `_event_query` of a conversation's latest
+        session (the events from its last SessionStarted on, or all when there is none, in
+        order), as two statements built once, with the sender id as a parameter."""
+        built = self.__dict__.get("_latest_session_statements")
+        if built is None:
+            events = self.SQLEvent.__table__
+            sender = sa.bindparam("sender_id")
+            start = (
+                sa.select(sa.func.max(events.c.timestamp).label("session_start"))
+                .where(events.c.sender_id == sender, events.c.type_name == SessionStarted.type_name)
+                .subquery()
+            )
+            latest = sa.and_(
+                events.c.sender_id == sender,
+                sa.or_(
+                    events.c.timestamp >= start.c.session_start,
+                    start.c.session_start.is_(None),
+                ),
+            )
+            data = sa.select(events.c.data).select_from(events).join(start, sa.true())
+            data = data.where(latest).order_by(events.c.id)
+            count = sa.select(sa.func.count()).select_from(events).join(start, sa.true())
+            built = self.__dict__["_latest_session_statements"] = (data, count.where(latest))
+        return built
+
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
-        """Rasa's own, with the same query, but reading the events' JSON column only."""
+        """Rasa's own: the latest session (or all), reading only the events' JSON."""
+        if fetch_events_from_all_sessions:
+            return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
         with self.session_scope() as session:
-            rows = (
-                self._event_query(
-                    session,
-                    sender_id,
-                    fetch_events_from_all_sessions=fetch_events_from_all_sessions,
-                )
-                .with_entities(self.SQLEvent.data)
-                .all()
-            )
+            rows = session.execute(self._latest_session[0], {"sender_id": sender_id}).all()
         events = [json.loads(data) for (data,) in rows]
         if not (self.domain and events):
             return None
@@ -201,9 +240,9 @@ class PrivacyTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         with self.session_scope() as session:
-            first_new = self._event_query(
-                session, tracker.sender_id, fetch_events_from_all_sessions=False
-            ).count()
+            first_new = session.execute(
+                self._latest_session[1], {"sender_id": tracker.sender_id}
+            ).scalar_one()
             events = list(tracker.events)
             new_events = events[first_new:]
             if any(

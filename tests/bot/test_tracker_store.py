@@ -248,3 +248,59 @@ def test_a_failing_store_stops_the_turn_instead_of_starting_a_new_conversation(t
     broken = Broken(domain=Domain.empty(), dialect="sqlite", db=str(tmp_path / "t.db"))
     with pytest.raises(ConversationStoreUnavailable):
         asyncio.run(FailSafeTrackerStore(broken).retrieve("citizen-1"))
+
+
+def sessions_of(sender: str, domain: Domain) -> DialogueStateTracker:
+    """Two conversation sessions (a second SessionStarted), as after a long pause."""
+    from rasa.shared.core.events import SessionStarted
+
+    tracker = DialogueStateTracker(sender, domain.slots)
+    for number, first in enumerate((1000.0, 5000.0)):
+        for event in (
+            ActionExecuted("action_session_start", timestamp=first),
+            SessionStarted(timestamp=first),
+            ActionExecuted("action_listen", timestamp=first + 1),
+            user(f"hallo {number}"),
+            BotUttered(f"dag {number}", timestamp=first + 3),
+        ):
+            if isinstance(event, UserUttered):
+                event.timestamp = first + 2
+            tracker.update(event)
+    return tracker
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_the_latest_session_is_read_and_counted_as_rasa_does(dialect, domain, tmp_path, request):
+    """The statements built once give what Rasa's `_event_query` gives, on both databases."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    if dialect == "sqlite":
+        store = PrivacyTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "t.db"))
+    else:
+        url = make_url(new_database(request.getfixturevalue("postgres_cluster"), "latest"))
+        store = PrivacyTrackerStore(
+            domain=domain, dialect="postgresql", host=url.host, port=url.port,
+            db=url.database, username=url.username, password=url.password,
+        )  # fmt: skip
+    save(store, sessions_of("two-sessions", domain))
+    save(store, sessions_of("other", domain))
+    new = DialogueStateTracker("one-session", domain.slots)
+    new.update(ActionExecuted("action_listen", timestamp=10.0))
+    new.update(user("hoi"))
+    save(store, new)
+    for sender in ("two-sessions", "other", "one-session", "nobody"):
+        ours = asyncio.run(store.retrieve(sender))
+        rasa = asyncio.run(SQLTrackerStore._retrieve(store, sender, False))
+        if rasa is None:
+            assert ours is None
+            continue
+        assert [e.as_dict() for e in ours.events] == [e.as_dict() for e in rasa.events]
+        with store.session_scope() as session:
+            rasa_count = store._event_query(session, sender, False).count()
+            ours_count = session.execute(store._latest_session[1], {"sender_id": sender})
+            assert ours_count.scalar_one() == rasa_count
+    assert [
+        e.text for e in asyncio.run(store.retrieve("two-sessions")).events if e.type_name == "user"
+    ] == ["hallo 1"]
+    # A whole conversation, all sessions, is Rasa's own reading.
+    assert len(asyncio.run(store.retrieve_full_tracker("two-sessions")).events) == 10

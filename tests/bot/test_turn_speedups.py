@@ -123,3 +123,51 @@ def test_idle_connections_are_dropped_before_the_action_server_drops_them(
     else:
         monkeypatch.setenv("SANIC_KEEP_ALIVE_TIMEOUT", server)
     assert turn_speedups.keep_alive_seconds() == kept
+
+
+def random_coo(rng, rows: int, columns: int, density: float, dtype: str):
+    import scipy.sparse
+
+    matrix = scipy.sparse.random(rows, columns, density=density, format="coo", random_state=rng)
+    return matrix.astype(dtype)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_joined_features_are_what_scipy_makes(seed):
+    import numpy as np
+    import scipy.sparse
+
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(1, 12))
+    left = random_coo(rng, rows, int(rng.integers(0, 300)), 0.1, rng.choice(["float32", "int64"]))
+    right = random_coo(
+        rng, rows, int(rng.integers(1, 300)), 0.1, rng.choice(["float32", "float64"])
+    )
+    expected = scipy.sparse.hstack([left, right])
+    joined = turn_speedups.join_coo(left, right)
+    assert type(joined) is type(expected)
+    assert joined.shape == expected.shape and joined.dtype == expected.dtype
+    for part in ("data", "row", "col"):
+        assert getattr(joined, part).dtype == getattr(expected, part).dtype
+        assert np.array_equal(getattr(joined, part), getattr(expected, part))
+
+
+def test_features_are_joined_as_rasa_joins_them(installed):
+    import numpy as np
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+
+    rng = np.random.default_rng(7)
+    parts = [random_coo(rng, 4, n, 0.3, "float32") for n in (5, 9)]
+    features = Features(parts[0], "sequence", "text", "words")
+    features.combine_with_features(Features(parts[1], "sequence", "text", "chars"))
+    assert (features.features != scipy.sparse.hstack(parts)).nnz == 0
+    assert features.features.shape == (4, 14)
+    # Not COO (or rows that differ): Rasa's own code, with its own error.
+    csr = Features(parts[0].tocsr(), "sequence", "text", "words")
+    csr.combine_with_features(Features(parts[1].tocsr(), "sequence", "text", "chars"))
+    assert csr.features.format == "csr"
+    with pytest.raises(ValueError, match="sequence dimensions do not match"):
+        features.combine_with_features(
+            Features(random_coo(rng, 3, 2, 0.5, "float32"), "sequence", "text", "x")
+        )

@@ -132,7 +132,8 @@ browser-bin:
 # which need the model. pytest runs last so that the run ends with its summary line. A missing
 # browser fails the browser tests instead of skipping them. `make validate` is not repeated
 # here: pytest runs the same check (tests/tools/test_validate.py::test_the_project_is_valid)
-# and prints its problems.
+# and prints its problems. The conversation tests (one Rasa process) run beside test-scale,
+# whose Rasa servers mostly wait for its citizens; make prints each one's output when it ends.
 test: export LEERWIJZER_REQUIRE_BROWSER := 1
 test: export LEERWIJZER_REQUIRE_BINARIES := 1
 test: web-build browser-bin postgres-bin scale-bin $(SPACY_MODEL) lint
@@ -145,7 +146,7 @@ test: web-build browser-bin postgres-bin scale-bin $(SPACY_MODEL) lint
 	if [ $$tests -ne 0 ]; then pkill -P $$training; kill $$training 2>/dev/null; exit $$tests; fi; \
 	if ! wait $$training; then tail -n 60 var/training.log; exit 1; fi; \
 	grep -a "^Training the Rasa model\|Your Rasa model is trained" var/training.log || true
-	$(MAKE) --no-print-directory test-conversations test-scale
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-conversations test-scale
 	$(PY) -m pytest -m stack
 
 # Cross-validation trains five models: about 20 minutes on 2 cores. Not part of `make test`.

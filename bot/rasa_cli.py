@@ -1,5 +1,5 @@
 """`python -m bot.rasa_cli ...`: Rasa's own command line (`python -m rasa ...`) with two
-performance fixes, and one for the log (`install_payload_interpolation`); bot/turn_speedups.py
+performance fixes, and one for the log (`install_payload_interpolation`); bot/rasa_speedups.py
 adds four for the cost of a turn (the domain in action calls, keep-alive, event classes,
 joining sparse features).
 The project runs every Rasa command through it: the servers the launcher starts (`run`),
@@ -162,10 +162,10 @@ def install() -> None:
     install_action_result_validator()
     install_training_data_validator()
     install_payload_interpolation()
-    from bot import turn_speedups
+    from bot import rasa_speedups
     from bot.desk_relay import install_paused_relay
 
-    turn_speedups.install()
+    rasa_speedups.install()
 
     install_paused_relay()
 

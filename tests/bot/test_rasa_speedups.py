@@ -1,4 +1,4 @@
-"""bot/turn_speedups.py: the per-turn fixes change what Rasa costs, not what it does."""
+"""bot/rasa_speedups.py: the fixes change what Rasa costs, not what it does."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import pytest
 import rasa.shared.utils.common
 from aiohttp import web
 from rasa.core.actions.action import RemoteAction
+from rasa.nlu.utils.spacy_utils import SpacyNLP
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.training_data.features import Features
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import turn_speedups
+from bot import rasa_speedups
 from bot.rasa_cli import DOMAIN_PATH
+from bot.settings import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,9 @@ def installed(monkeypatch):
     ):
         monkeypatch.setattr(cls, name, getattr(cls, name))
     monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
-    turn_speedups.install()
+    monkeypatch.setattr(SpacyNLP, "load_model", SpacyNLP.__dict__["load_model"])
+    monkeypatch.setattr(Features, "_combine_sparse_features", Features._combine_sparse_features)
+    rasa_speedups.install()
 
 
 def call_body(action_name: str, domain: Domain) -> dict:
@@ -112,19 +117,6 @@ def test_event_classes_are_found_as_rasa_finds_them(installed):
         Event.resolve_by_type("no such event")
 
 
-@pytest.mark.parametrize(
-    ("server", "kept"), [(None, 2.0), ("75", 30.0), ("20", 17.0), ("2", 1.0), ("soon", 2.0)]
-)
-def test_idle_connections_are_dropped_before_the_action_server_drops_them(
-    monkeypatch, server, kept
-):
-    if server is None:
-        monkeypatch.delenv("SANIC_KEEP_ALIVE_TIMEOUT", raising=False)
-    else:
-        monkeypatch.setenv("SANIC_KEEP_ALIVE_TIMEOUT", server)
-    assert turn_speedups.keep_alive_seconds() == kept
-
-
 def random_coo(rng, rows: int, columns: int, density: float, dtype: str):
     import scipy.sparse
 
@@ -144,7 +136,7 @@ def test_joined_features_are_what_scipy_makes(seed):
         rng, rows, int(rng.integers(1, 300)), 0.1, rng.choice(["float32", "float64"])
     )
     expected = scipy.sparse.hstack([left, right])
-    joined = turn_speedups.join_coo(left, right)
+    joined = rasa_speedups.join_coo(left, right)
     assert type(joined) is type(expected)
     assert joined.shape == expected.shape and joined.dtype == expected.dtype
     for part in ("data", "row", "col"):
@@ -171,3 +163,10 @@ def test_features_are_joined_as_rasa_joins_them(installed):
         features.combine_with_features(
             Features(random_coo(rng, 3, 2, 0.5, "float32"), "sequence", "text", "x")
         )
+
+
+def test_the_spacy_pipeline_is_loaded_once_and_shared(installed):
+    path = str(PROJECT_ROOT / "models" / "spacy-nl")
+    first = SpacyNLP.load_model(path)
+    assert SpacyNLP.load_model(path) is first
+    assert [t.lemma_ for t in first.model("cursussen")] == ["cursus"]

@@ -1,5 +1,6 @@
-"""Four costs Rasa 3.6 pays on every turn that the assistant does not need; bot/rasa_cli.py
-installs these fixes in every Rasa process it starts (docs/performance.md, "Per-turn cost").
+"""Costs Rasa 3.6 pays on every turn, and one it pays at start, that the assistant does not
+need; bot/rasa_cli.py installs these fixes in every Rasa process it starts
+(docs/performance.md, "Lean and quick").
 
 A py-spy profile of the Rasa server at one conversation (docs/performance.md) showed:
 
@@ -13,13 +14,17 @@ A py-spy profile of the Rasa server at one conversation (docs/performance.md) sh
 - **A new connection per action call.** `EndpointConfig.request` opens an aiohttp session (and
   a TCP connection) for each call and closes it after. Here each endpoint keeps one session per
   event loop, so calls reuse open connections (HTTP keep-alive), with the same headers, auth and
-  time-out. Idle connections are dropped before the action server would close them
-  (`keep_alive_seconds`): a connection the server has just closed must not be reused.
+  time-out and no cap on connections. Idle connections are dropped after 2 s, well before the
+  action server closes them: a connection the server has just closed must not be reused.
 - **Joining sparse features.** Rasa joins the sparse features of the featurizers pairwise with
   `scipy.sparse.hstack`, whose general block code converts both parts again and checks them
   (about a tenth of the Rasa server's CPU at 20 conversations, for DIET and the intent
   ensemble). Two COO matrices are joined here directly: the same rows, columns, values, order
-  and types as scipy's result (tests/bot/test_turn_speedups.py); anything else goes to scipy.
+  and types as scipy's result (tests/bot/test_rasa_speedups.py); anything else goes to scipy.
+- **The spaCy pipeline, twice.** The model's graph has two SpacyNLP nodes (one provides the
+  pipeline, one runs it on each message), and each loads models/spacy-nl: 1.3 s and about
+  85 MB each, mostly the Dutch lemmatizer's tables. It is loaded once per process and shared;
+  it is only read.
 - **Finding an event's class.** `Event.resolve_by_type` walks all subclasses of Event for every
   event read from the tracker store: a third of the time to load a conversation. The classes are
   looked up in a table, made again when a new event class appears.
@@ -29,11 +34,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import os
 import weakref
 from typing import Any
 
-SANIC_DEFAULT_KEEP_ALIVE = 5.0  # seconds, when SANIC_KEEP_ALIVE_TIMEOUT is not set
+# Seconds an idle connection is kept: the calls of one turn, and of turns that follow each
+# other closely, share it; well below what any Sanic action server keeps it (5 s by default,
+# 75 s under the launcher), so a connection the server has just closed is never reused.
+KEEP_ALIVE_SECONDS = 2.0
 _DOMAIN_DICTS = "_leerwijzer_action_domains"
 _KEPT_SESSIONS: weakref.WeakSet = weakref.WeakSet()
 
@@ -120,7 +127,8 @@ def install_keep_alive() -> None:
                 headers=self.headers,
                 auth=auth,
                 timeout=_timeout(),
-                connector=aiohttp.TCPConnector(keepalive_timeout=keep_alive_seconds()),
+                # No cap on connections (limit=0), as with a session per call before.
+                connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=KEEP_ALIVE_SECONDS),
             )
             self.__dict__["_leerwijzer_session"] = kept
             _KEPT_SESSIONS.add(kept)
@@ -137,17 +145,6 @@ def _close_kept_sessions() -> None:
     for kept in list(_KEPT_SESSIONS):
         if not kept.closed and kept.connector is not None:
             kept.connector.close()
-
-
-def keep_alive_seconds() -> float:
-    """How long an idle connection is kept: up to 30 s (a citizen's pause between two turns),
-    and 3 s less than the action server keeps it. The launcher starts Rasa and the action
-    server with the same SANIC_KEEP_ALIVE_TIMEOUT (75 s; docs/operations.md)."""
-    try:
-        server = float(os.environ.get("SANIC_KEEP_ALIVE_TIMEOUT", SANIC_DEFAULT_KEEP_ALIVE))
-    except ValueError:
-        server = SANIC_DEFAULT_KEEP_ALIVE
-    return max(1.0, min(30.0, server - 3.0))
 
 
 def _timeout() -> Any:
@@ -228,8 +225,27 @@ def install_sparse_feature_join() -> None:
     Features._combine_sparse_features = _combine_sparse_features
 
 
+def install_shared_spacy_model() -> None:
+    """SpacyNLP.load_model loads each spaCy pipeline once per process."""
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+
+    if getattr(SpacyNLP.load_model, "leerwijzer_shared", False):
+        return
+    rasa_load = SpacyNLP.load_model
+    loaded: dict[str, Any] = {}
+
+    def load_model(spacy_model_name: str) -> Any:
+        if spacy_model_name not in loaded:
+            loaded[spacy_model_name] = rasa_load(spacy_model_name)
+        return loaded[spacy_model_name]
+
+    load_model.leerwijzer_shared = True  # type: ignore[attr-defined]
+    SpacyNLP.load_model = staticmethod(load_model)
+
+
 def install() -> None:
     install_slim_action_domain()
+    install_shared_spacy_model()
     install_keep_alive()
     install_event_class_table()
     install_sparse_feature_join()

@@ -1,7 +1,7 @@
 """`python -m bot.rasa_cli ...`: Rasa's own command line (`python -m rasa ...`) with two
 performance fixes, and one for the log (`install_payload_interpolation`); bot/rasa_speedups.py
-adds four for the cost of a turn (the domain in action calls, keep-alive, event classes,
-joining sparse features).
+adds more for the cost of a turn and of the start (the domain in action calls, event classes,
+joining sparse features, one spaCy pipeline).
 The project runs every Rasa command through it: the servers the launcher starts (`run`),
 training (`train`, tools/training.py), the conversation tests (`test core`) and the
 cross-validation (`test nlu`, tools/nlu_report.py); tools/validate.py installs the same fixes.

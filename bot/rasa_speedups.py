@@ -11,11 +11,6 @@ A py-spy profile of the Rasa server at one conversation (docs/performance.md) sh
   domain/core.yml). Every other action now gets the domain without its responses: the slots and
   forms that rasa_sdk's form validation reads are still there. The dictionaries are made once
   per loaded domain instead of on every call.
-- **A new connection per action call.** `EndpointConfig.request` opens an aiohttp session (and
-  a TCP connection) for each call and closes it after. Here each endpoint keeps one session per
-  event loop, so calls reuse open connections (HTTP keep-alive), with the same headers, auth and
-  time-out and no cap on connections. Idle connections are dropped after 2 s, well before the
-  action server closes them: a connection the server has just closed must not be reused.
 - **Joining sparse features.** Rasa joins the sparse features of the featurizers pairwise with
   `scipy.sparse.hstack`, whose general block code converts both parts again and checks them
   (about a tenth of the Rasa server's CPU at 20 conversations, for DIET and the intent
@@ -25,6 +20,11 @@ A py-spy profile of the Rasa server at one conversation (docs/performance.md) sh
   pipeline, one runs it on each message), and each loads models/spacy-nl: 1.3 s and about
   85 MB each, mostly the Dutch lemmatizer's tables. It is loaded once per process and shared;
   it is only read.
+- **Not changed: a new connection per action call.** `EndpointConfig.request` opens an aiohttp
+  session for each call. Kept-alive connections saved about 1 % of the Rasa server's CPU, but
+  two of three `make test` runs with them had action calls in test-scale that never got an
+  answer (300 s, until nginx gave up), which the cause of could not be found in time; they are
+  left out (docs/performance.md).
 - **Finding an event's class.** `Event.resolve_by_type` walks all subclasses of Event for every
   event read from the tracker store: a third of the time to load a conversation. The classes are
   looked up in a table, made again when a new event class appears.
@@ -32,17 +32,9 @@ A py-spy profile of the Rasa server at one conversation (docs/performance.md) sh
 
 from __future__ import annotations
 
-import asyncio
-import atexit
-import weakref
 from typing import Any
 
-# Seconds an idle connection is kept: the calls of one turn, and of turns that follow each
-# other closely, share it; well below what any Sanic action server keeps it (5 s by default,
-# 75 s under the launcher), so a connection the server has just closed is never reused.
-KEEP_ALIVE_SECONDS = 2.0
 _DOMAIN_DICTS = "_leerwijzer_action_domains"
-_KEPT_SESSIONS: weakref.WeakSet = weakref.WeakSet()
 
 
 def install_slim_action_domain() -> None:
@@ -89,69 +81,6 @@ def action_domain(domain: Any, action_name: str) -> dict[str, Any]:
         }
         dicts = domain.__dict__[_DOMAIN_DICTS] = {"whole": whole, "slim": slim, "marked": marked}
     return dicts["whole" if action_name in dicts["marked"] else "slim"]
-
-
-class _KeptSession:
-    """`async with` on a shared session: entering gives the session, leaving keeps it open."""
-
-    def __init__(self, session: Any) -> None:
-        self.session = session
-
-    async def __aenter__(self) -> Any:
-        return self.session
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-def install_keep_alive() -> None:
-    """Each EndpointConfig reuses one aiohttp session (and its open connections) per loop."""
-    import aiohttp
-    from rasa.utils.endpoints import EndpointConfig
-
-    if getattr(EndpointConfig.session, "leerwijzer_kept", False):
-        return
-    rasa_session = EndpointConfig.session
-
-    def session(self: EndpointConfig) -> Any:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return rasa_session(self)  # outside a loop: Rasa's own, closed after use
-        kept = self.__dict__.get("_leerwijzer_session")
-        if kept is None or kept.closed or kept._loop is not loop:
-            auth = None
-            if self.basic_auth:
-                auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
-            kept = aiohttp.ClientSession(
-                headers=self.headers,
-                auth=auth,
-                timeout=_timeout(),
-                # No cap on connections (limit=0), as with a session per call before.
-                connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=KEEP_ALIVE_SECONDS),
-            )
-            self.__dict__["_leerwijzer_session"] = kept
-            _KEPT_SESSIONS.add(kept)
-        return _KeptSession(kept)
-
-    session.leerwijzer_kept = True  # type: ignore[attr-defined]
-    EndpointConfig.session = session
-
-
-@atexit.register
-def _close_kept_sessions() -> None:
-    """At exit the loop is gone: close the connections directly, so that aiohttp does not log
-    an "Unclosed client session" error for each kept session."""
-    for kept in list(_KEPT_SESSIONS):
-        if not kept.closed and kept.connector is not None:
-            kept.connector.close()
-
-
-def _timeout() -> Any:
-    import aiohttp
-    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
-
-    return aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT)
 
 
 def install_event_class_table() -> None:
@@ -246,6 +175,5 @@ def install_shared_spacy_model() -> None:
 def install() -> None:
     install_slim_action_domain()
     install_shared_spacy_model()
-    install_keep_alive()
     install_event_class_table()
     install_sparse_feature_join()

@@ -28,6 +28,7 @@ def installed(monkeypatch):
         monkeypatch.setattr(cls, name, getattr(cls, name))
     monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
     monkeypatch.setattr(SpacyNLP, "load_model", SpacyNLP.__dict__["load_model"])
+    monkeypatch.setattr(Domain, "is_empty", Domain.is_empty)
     monkeypatch.setattr(Features, "_combine_sparse_features", Features._combine_sparse_features)
     rasa_speedups.install()
 
@@ -125,3 +126,12 @@ def test_the_spacy_pipeline_is_loaded_once_and_shared(installed):
     first = SpacyNLP.load_model(path)
     assert SpacyNLP.load_model(path) is first
     assert [t.lemma_ for t in first.model("cursussen")] == ["cursus"]
+
+
+def test_whether_a_domain_is_empty_is_answered_as_rasa_does_and_once(installed, domain):
+    assert Domain.empty().is_empty() is True
+    assert domain.is_empty() is False
+    empty = Domain.empty()
+    assert empty.is_empty() is True
+    empty.as_dict = lambda: pytest.fail("asked again")  # type: ignore[method-assign]
+    assert empty.is_empty() is True

@@ -157,11 +157,48 @@ def install_payload_interpolation() -> None:
     interpolator.interpolate_text = interpolate_text
 
 
+def install_expired_ticket_fix() -> None:
+    """A message whose own lock ticket expired while it waited is served, not kept waiting.
+
+    Rasa's lock store queues the messages of one conversation by ticket; a ticket expires after
+    the lock lifetime. When the ticket ahead belonged to a Rasa server that died (test-scale
+    kills one), it expires after the lifetime, and a message that got its ticket within the
+    wait interval after it has then expired too. Rasa's wait loop then finds the lock with no
+    ticket at all, which it takes for "locked", saves again and waits on, forever: the citizen
+    got no answer until nginx gave up after 300 s (seen in test-scale, docs/performance.md). A
+    lock without any live ticket is held by no one, so the waiting message takes it; this is
+    what Rasa does when the expired tickets are someone else's.
+    """
+    from rasa.core.lock_store import LockError, LockStore
+
+    if getattr(LockStore._acquire_lock, "leerwijzer_expired", False):
+        return
+
+    async def _acquire_lock(
+        self: LockStore, conversation_id: str, ticket: int, wait_time_in_seconds: float
+    ) -> Any:
+        import asyncio
+
+        while True:
+            lock = self.get_lock(conversation_id)
+            if not lock:
+                break
+            if not lock.is_locked(ticket) or not lock.tickets:
+                return lock
+            await asyncio.sleep(wait_time_in_seconds)
+            self.update_lock(conversation_id)
+        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+
+    _acquire_lock.leerwijzer_expired = True  # type: ignore[attr-defined]
+    LockStore._acquire_lock = _acquire_lock
+
+
 def install() -> None:
     """The fixes; call before Rasa reads training data or starts a server."""
     install_action_result_validator()
     install_training_data_validator()
     install_payload_interpolation()
+    install_expired_ticket_fix()
     from bot import rasa_speedups
     from bot.desk_relay import install_paused_relay
 

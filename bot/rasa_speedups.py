@@ -20,11 +20,11 @@ A py-spy profile of the Rasa server at one conversation (docs/performance.md) sh
   pipeline, one runs it on each message), and each loads models/spacy-nl: 1.3 s and about
   85 MB each, mostly the Dutch lemmatizer's tables. It is loaded once per process and shared;
   it is only read.
-- **Not changed: a new connection per action call.** `EndpointConfig.request` opens an aiohttp
-  session for each call. Kept-alive connections saved about 1 % of the Rasa server's CPU, but
-  two of three `make test` runs with them had action calls in test-scale that never got an
-  answer (300 s, until nginx gave up), which the cause of could not be found in time; they are
-  left out (docs/performance.md).
+- **A new connection per action call.** `EndpointConfig.request` opens an aiohttp session
+  (and a TCP connection) for each call and closes it after. Here each endpoint keeps one
+  session per event loop, so calls reuse open connections (HTTP keep-alive), with the same
+  headers, auth and time-out and no cap on connections. Idle connections are dropped after
+  2 s, well before the action server closes them.
 - **Is the domain empty?** Rasa asks this for every message (`_check_for_unseen_features`)
   by building an empty Domain and comparing both as dictionaries (about 1 % of the Rasa
   server's CPU at 100 conversations). A loaded model's domain does not change: the answer is
@@ -36,9 +36,17 @@ A py-spy profile of the Rasa server at one conversation (docs/performance.md) sh
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import weakref
 from typing import Any
 
 _DOMAIN_DICTS = "_leerwijzer_action_domains"
+# Seconds an idle connection is kept: the calls of one turn, and of turns that follow each
+# other closely, share it; well below what any Sanic action server keeps it (5 s by default,
+# 75 s under the launcher), so a connection the server has just closed is never reused.
+KEEP_ALIVE_SECONDS = 2.0
+_KEPT_SESSIONS: weakref.WeakSet = weakref.WeakSet()
 
 
 def install_slim_action_domain() -> None:
@@ -85,6 +93,69 @@ def action_domain(domain: Any, action_name: str) -> dict[str, Any]:
         }
         dicts = domain.__dict__[_DOMAIN_DICTS] = {"whole": whole, "slim": slim, "marked": marked}
     return dicts["whole" if action_name in dicts["marked"] else "slim"]
+
+
+class _KeptSession:
+    """`async with` on a shared session: entering gives the session, leaving keeps it open."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> Any:
+        return self.session
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+def install_keep_alive() -> None:
+    """Each EndpointConfig reuses one aiohttp session (and its open connections) per loop."""
+    import aiohttp
+    from rasa.utils.endpoints import EndpointConfig
+
+    if getattr(EndpointConfig.session, "leerwijzer_kept", False):
+        return
+    rasa_session = EndpointConfig.session
+
+    def session(self: EndpointConfig) -> Any:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return rasa_session(self)  # outside a loop: Rasa's own, closed after use
+        kept = self.__dict__.get("_leerwijzer_session")
+        if kept is None or kept.closed or kept._loop is not loop:
+            auth = None
+            if self.basic_auth:
+                auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+            kept = aiohttp.ClientSession(
+                headers=self.headers,
+                auth=auth,
+                timeout=_timeout(),
+                # No cap on connections (limit=0), as with a session per call before.
+                connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=KEEP_ALIVE_SECONDS),
+            )
+            self.__dict__["_leerwijzer_session"] = kept
+            _KEPT_SESSIONS.add(kept)
+        return _KeptSession(kept)
+
+    session.leerwijzer_kept = True  # type: ignore[attr-defined]
+    EndpointConfig.session = session
+
+
+@atexit.register
+def _close_kept_sessions() -> None:
+    """At exit the loop is gone: close the connections directly, so that aiohttp does not log
+    an "Unclosed client session" error for each kept session."""
+    for kept in list(_KEPT_SESSIONS):
+        if not kept.closed and kept.connector is not None:
+            kept.connector.close()
+
+
+def _timeout() -> Any:
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
+    return aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT)
 
 
 def install_event_class_table() -> None:
@@ -198,5 +269,6 @@ def install() -> None:
     install_slim_action_domain()
     install_domain_emptiness_once()
     install_shared_spacy_model()
+    install_keep_alive()
     install_event_class_table()
     install_sparse_feature_join()

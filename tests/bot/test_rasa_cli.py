@@ -183,3 +183,45 @@ def test_the_quick_check_is_left_out_for_a_schema_it_does_not_know():
     schema = RemoteAction.action_response_format_spec()
     schema["properties"]["events"]["items"]["required"] = []
     assert event_type_check(schema) is None
+
+
+def test_a_message_whose_ticket_expired_while_waiting_is_served(monkeypatch):
+    """The ticket ahead (a Rasa server that died) and this message's own ticket both expire:
+    Rasa's wait loop would then wait forever on a lock with no ticket."""
+    import asyncio
+
+    from rasa.core.lock_store import InMemoryLockStore, LockStore
+
+    from bot.rasa_cli import install_expired_ticket_fix
+
+    monkeypatch.setattr(LockStore, "_acquire_lock", LockStore._acquire_lock)
+    install_expired_ticket_fix()
+    store = InMemoryLockStore()
+    store.issue_ticket("someone", 0.3)  # the dead server's ticket, never finished
+
+    async def second_message() -> str:
+        async with store.lock("someone", lock_lifetime=0.3, wait_time_in_seconds=0.5):
+            return "served"
+
+    assert asyncio.run(asyncio.wait_for(second_message(), timeout=5)) == "served"
+    assert store.get_lock("someone") is None  # cleaned up after serving
+
+
+def test_a_message_still_waits_while_the_ticket_ahead_is_alive(monkeypatch):
+    import asyncio
+
+    from rasa.core.lock_store import InMemoryLockStore, LockStore
+
+    from bot.rasa_cli import install_expired_ticket_fix
+
+    monkeypatch.setattr(LockStore, "_acquire_lock", LockStore._acquire_lock)
+    install_expired_ticket_fix()
+    store = InMemoryLockStore()
+    store.issue_ticket("someone", 60)  # a message being processed
+
+    async def second_message() -> None:
+        async with store.lock("someone", lock_lifetime=60, wait_time_in_seconds=0.05):
+            pass
+
+    with pytest.raises(asyncio.TimeoutError):
+        asyncio.run(asyncio.wait_for(second_message(), timeout=0.5))

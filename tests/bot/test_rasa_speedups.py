@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import rasa.shared.utils.common
+from aiohttp import web
 from rasa.core.actions.action import RemoteAction
 from rasa.nlu.utils.spacy_utils import SpacyNLP
 from rasa.shared.core.domain import Domain
@@ -60,6 +63,45 @@ def test_the_domain_dictionaries_are_made_once(installed, domain, monkeypatch):
 
     monkeypatch.setattr(domain, "as_dict", no_rebuild)
     assert "slots" in call_body("action_route", domain)["domain"]
+
+
+def test_action_calls_reuse_one_connection(installed):
+    peers: list[tuple] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername"))
+        assert request.headers["X-Test"] == "yes"
+        return web.json_response({"events": [], "responses": [], "body": await request.json()})
+
+    async def scenario() -> list[dict]:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"X-Test": "yes"})
+        try:
+            return [await endpoint.request(json={"n": n}, method="post") for n in range(3)]
+        finally:
+            await runner.cleanup()
+
+    answers = asyncio.run(scenario())
+    assert [a["body"]["n"] for a in answers] == [0, 1, 2]
+    assert len(peers) == 3 and len(set(peers)) == 1, "one kept-alive connection for all three"
+
+
+def test_a_new_event_loop_gets_its_own_session(installed):
+    endpoint = EndpointConfig("http://127.0.0.1:9/")
+
+    async def session_of_this_loop():
+        async with endpoint.session() as session:
+            return session
+
+    first = asyncio.run(session_of_this_loop())
+    second = asyncio.run(session_of_this_loop())
+    assert first is not second
 
 
 def test_event_classes_are_found_as_rasa_finds_them(installed):
